@@ -1,0 +1,9 @@
+"""collabkg: a knowledge graph of international research collaborations.
+
+Public API (see README): :func:`build`, :func:`ingest` and :class:`Store`.
+"""
+from collabkg.importer import ImportSummary, build, ingest
+from collabkg.store import EmbeddedStore, open_store
+
+__all__ = ["build", "ingest", "ImportSummary", "EmbeddedStore", "open_store"]
+__version__ = "0.1.0"

@@ -1,0 +1,105 @@
+"""Mappers: one module per source, one function per class; records in, triples out.
+
+Mappers use ontology terms only (``collabkg.namespaces``) and never read files.
+``MAPPERS`` is the registry by source name.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Callable
+
+import pyoxigraph as ox
+
+from collabkg.namespaces import CKG, RDF, RDFS, XSD, IRIs
+from collabkg.records import SourceRecord
+
+_XSD_DECIMAL = ox.NamedNode(XSD + "decimal")
+_XSD_INTEGER = ox.NamedNode(XSD + "integer")
+_XSD_DATE = ox.NamedNode(XSD + "date")
+_XSD_DATETIME = ox.NamedNode(XSD + "dateTime")
+_XSD_BOOLEAN = ox.NamedNode(XSD + "boolean")
+_XSD_ANYURI = ox.NamedNode(XSD + "anyURI")
+_XSD_GYEAR = ox.NamedNode(XSD + "gYear")
+
+A = ox.NamedNode(RDF + "type")
+LABEL = ox.NamedNode(RDFS + "label")
+
+
+def ckg(local: str) -> ox.NamedNode:
+    return ox.NamedNode(CKG + local)
+
+
+def literal(value, lang: str | None = None):
+    """A typed RDF literal from a Python value (None stays None: no triple)."""
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        return ox.Literal("true" if value else "false", datatype=_XSD_BOOLEAN)
+    if isinstance(value, int):
+        return ox.Literal(str(value), datatype=_XSD_INTEGER)
+    if isinstance(value, Decimal):
+        return ox.Literal(_plain_decimal(value), datatype=_XSD_DECIMAL)
+    if isinstance(value, datetime):
+        return ox.Literal(value.isoformat(), datatype=_XSD_DATETIME)
+    if isinstance(value, date):
+        return ox.Literal(value.isoformat(), datatype=_XSD_DATE)
+    if lang:
+        return ox.Literal(str(value), language=lang)
+    return ox.Literal(str(value))
+
+
+def any_uri(value: str | None):
+    return None if value is None else ox.Literal(value.strip(), datatype=_XSD_ANYURI)
+
+
+def _plain_decimal(d: Decimal) -> str:
+    # xsd:decimal canonical-ish form: no exponent, at least one digit after a point is not required.
+    s = format(d, "f")
+    if "." in s:
+        s = s.rstrip("0").rstrip(".") or "0"
+    return s
+
+
+class Triples(list):
+    """A record's triples; a triple whose object is None is silently dropped.
+
+    ``vocab`` holds triples about shared vocabulary (calls, topics, programme parts,
+    fields of science, ...) that many records point to: they go into one shared,
+    add-only vocabulary graph per source instead of being repeated in every record graph.
+    """
+
+    def __init__(self):
+        super().__init__()
+        self.vocab: list[ox.Triple] = []
+
+    def add(self, s, p, o) -> None:
+        if o is None:
+            return
+        self.append(ox.Triple(s, p, o))
+
+    def add_vocab(self, s, p, o) -> None:
+        if o is None:
+            return
+        self.vocab.append(ox.Triple(s, p, o))
+
+
+Mapper = Callable[[SourceRecord, IRIs], Triples]
+
+
+def _registry() -> dict[str, Mapper]:
+    from collabkg.mapping import cordis
+
+    reg: dict[str, Mapper] = {"cordis": cordis.map_record}
+    try:
+        from collabkg.mapping import openalex
+    except ImportError:
+        pass
+    else:
+        reg["openalex"] = openalex.map_record
+    return reg
+
+
+def map_record(rec: SourceRecord, iris: IRIs) -> Triples:
+    """Turn one source record into its triples (its named graph's content)."""
+    return _registry()[rec.source](rec, iris)

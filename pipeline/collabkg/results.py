@@ -1,0 +1,74 @@
+"""Printing SPARQL results as a table, CSV, TSV or JSON."""
+from __future__ import annotations
+
+import csv
+import json
+from typing import TextIO
+
+import pyoxigraph as ox
+
+
+def plain(term) -> str:
+    """A term as a plain value: IRI text, literal lexical form, '' for unbound."""
+    if term is None:
+        return ""
+    return term.value
+
+
+def _json_term(term):
+    if term is None:
+        return None
+    if isinstance(term, ox.NamedNode):
+        return {"type": "uri", "value": term.value}
+    if isinstance(term, ox.BlankNode):
+        return {"type": "bnode", "value": term.value}
+    d = {"type": "literal", "value": term.value}
+    if term.language:
+        d["xml:lang"] = term.language
+    elif term.datatype and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        d["datatype"] = term.datatype.value
+    return d
+
+
+def write_result(result, fmt: str, out: TextIO) -> None:
+    """Write a pyoxigraph query result (SELECT solutions, ASK bool, CONSTRUCT triples)."""
+    if isinstance(result, ox.QueryBoolean) or isinstance(result, bool):
+        value = bool(result)
+        if fmt == "json":
+            json.dump({"head": {}, "boolean": value}, out)
+            out.write("\n")
+        else:
+            out.write(("true" if value else "false") + "\n")
+        return
+    if isinstance(result, ox.QueryTriples):
+        for t in result:
+            out.write(f"{t.subject} {t.predicate} {t.object} .\n")
+        return
+    columns = [v.value for v in result.variables]
+    rows = [[s[c] for c in columns] for s in result]
+    write_rows(columns, rows, fmt, out)
+
+
+def write_rows(columns: list[str], rows: list[list], fmt: str, out: TextIO) -> None:
+    if fmt == "json":
+        json.dump(
+            {"head": {"vars": columns}, "results": {"bindings": [{c: _json_term(v) for c, v in zip(columns, r) if v is not None} for r in rows]}},
+            out,
+            ensure_ascii=False,
+            indent=1,
+        )
+        out.write("\n")
+    elif fmt in ("csv", "tsv"):
+        w = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        w.writerow(columns)
+        for r in rows:
+            w.writerow([plain(v) for v in r])
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*columns, show_lines=False)
+        for r in rows:
+            table.add_row(*[plain(v) for v in r])
+        Console(file=out, width=200).print(table)
+        out.write(f"{len(rows)} row(s)\n")

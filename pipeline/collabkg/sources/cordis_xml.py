@@ -1,0 +1,390 @@
+"""CORDIS Horizon Europe XML: a zip of per-project files (read in place), a folder, or one file.
+
+Only the project's own ``relations/associations/organization`` elements are participants;
+organisations nested inside results are not.
+"""
+from __future__ import annotations
+
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Iterator
+
+from lxml import etree
+
+from collabkg.records import (
+    Address,
+    Coded,
+    Field,
+    Organisation,
+    Participation,
+    Project,
+    ProgrammePart,
+    Publication,
+    RecordError,
+    SourceRecord,
+)
+from collabkg import reference
+
+SOURCE = "cordis"
+ROLES = ("coordinator", "participant", "associatedPartner", "thirdParty")
+STATUSES = ("SIGNED", "CLOSED", "TERMINATED")
+MAX_FILE_BYTES = 64 * 1024 * 1024
+
+
+def _parser() -> etree.XMLParser:
+    # No entity expansion, no DTD loading, no network: XXE and billion-laughs are refused.
+    return etree.XMLParser(resolve_entities=False, load_dtd=False, no_network=True, huge_tree=False, dtd_validation=False)
+
+
+def read(path: Path) -> Iterator[SourceRecord | RecordError]:
+    """Yield one SourceRecord (or RecordError) per project file in ``path``."""
+    from collabkg.sources import InputError
+
+    path = Path(path)
+    if path.is_dir():
+        for p in sorted(path.iterdir()):
+            if p.suffix.lower() == ".xml":
+                yield parse_file(str(p), p.name, p.read_bytes())
+            elif p.suffix.lower() == ".zip":
+                yield from read(p)
+        return
+    if path.suffix.lower() == ".xml":
+        yield parse_file(str(path), path.name, path.read_bytes())
+        return
+    try:
+        zf = zipfile.ZipFile(path)
+    except (zipfile.BadZipFile, OSError) as e:
+        raise InputError(f"{path}: not a readable zip file ({e})") from None
+    with zf:
+        for info in zf.infolist():
+            if info.is_dir() or not info.filename.lower().endswith(".xml"):
+                continue
+            name = info.filename
+            if info.file_size > MAX_FILE_BYTES:
+                yield RecordError(str(path), name, "-", f"entry is {info.file_size} bytes, over the {MAX_FILE_BYTES} limit")
+                continue
+            try:
+                data = zf.read(info)
+            except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as e:
+                yield RecordError(str(path), name, "-", f"cannot read zip entry ({e})")
+                continue
+            yield parse_file(str(path), name, data)
+
+
+def zlib_error():
+    import zlib
+
+    return zlib.error
+
+
+def parse_file(file: str, name: str, data: bytes) -> SourceRecord | RecordError:
+    """Parse one project XML document into a SourceRecord, or say why not."""
+    try:
+        root = etree.fromstring(data, _parser())
+    except etree.XMLSyntaxError as e:
+        return RecordError(file, name, "-", f"malformed XML: {e}")
+    except ValueError as e:  # e.g. unsupported encoding declaration
+        return RecordError(file, name, "-", f"unreadable XML: {e}")
+    if root.getroottree().docinfo.internalDTD is not None or root.getroottree().docinfo.doctype:
+        return RecordError(file, name, "-", "DOCTYPE declarations are not allowed (entities are refused)")
+    if root.tag != "project":
+        return RecordError(file, name, "-", f"root element is <{root.tag}>, expected <project>")
+    reader = _ProjectReader(file, name, root)
+    try:
+        project = reader.project()
+    except RecordError as e:
+        return e
+    return SourceRecord(SOURCE, file, project.grant, project, extra={"entry": name})
+
+
+class _ProjectReader:
+    def __init__(self, file: str, name: str, root):
+        self.file, self.record, self.root = file, name, root
+
+    def fail(self, field: str, message: str) -> RecordError:
+        return RecordError(self.file, self.record, field, message)
+
+    # --- typed field readers -------------------------------------------------
+    def text(self, el, path: str) -> str | None:
+        node = el.find(path)
+        if node is None or node.text is None or node.text.strip() == "":
+            return None
+        return node.text
+
+    def code(self, el, path: str) -> str | None:
+        v = self.text(el, path)
+        return v.strip() if v is not None else None
+
+    def decimal(self, value: str | None, field: str) -> Decimal | None:
+        if value is None or value.strip() == "":
+            return None
+        try:
+            d = Decimal(value.strip())
+        except InvalidOperation:
+            raise self.fail(field, f"{value!r} is not a number (expected a decimal such as 1250.50)") from None
+        if not d.is_finite():
+            raise self.fail(field, f"{value!r} is not a finite number")
+        return d
+
+    def integer(self, value: str | None, field: str) -> int | None:
+        if value is None or value.strip() == "":
+            return None
+        try:
+            return int(value.strip())
+        except ValueError:
+            raise self.fail(field, f"{value!r} is not an integer") from None
+
+    def date(self, value: str | None, field: str) -> date | None:
+        if value is None or value.strip() == "":
+            return None
+        try:
+            v = value.strip()
+            # CORDIS writes some dates as midnight timestamps ("2024-04-02 00:00:00").
+            if len(v) > 10 and v[10] in " T" and v[11:].strip("0:") == "":
+                v = v[:10]
+            return date.fromisoformat(v)
+        except ValueError:
+            raise self.fail(field, f"{value!r} is not a valid date (expected YYYY-MM-DD)") from None
+
+    def timestamp(self, value: str | None, field: str) -> datetime | None:
+        if value is None or value.strip() == "":
+            return None
+        try:
+            return datetime.fromisoformat(value.strip())
+        except ValueError:
+            raise self.fail(field, f"{value!r} is not a valid timestamp (expected YYYY-MM-DD HH:MM:SS)") from None
+
+    def boolean(self, value: str | None, field: str) -> bool | None:
+        if value is None or value.strip() == "":
+            return None
+        v = value.strip().lower()
+        if v == "na":  # CORDIS writes NA for "not assessed"
+            return None
+        if v in ("true", "false"):
+            return v == "true"
+        raise self.fail(field, f"{value!r} is not a boolean (expected true or false)")
+
+    def country(self, value: str | None, field: str) -> tuple[str | None, str | None]:
+        if value is None:
+            return None, None
+        iso = reference.to_iso(value)
+        if iso is None:
+            raise self.fail(field, f"unknown country code {value.strip()!r} (expected ISO 3166-1 alpha-2, or CORDIS EL/UK)")
+        return iso, value.strip()
+
+    # --- the record ---------------------------------------------------------
+    def project(self) -> Project:
+        r = self.root
+        grant = self.code(r, "id")
+        if grant is None:
+            raise self.fail("id", "project has no grant agreement number (<id>)")
+        if not grant.isdigit():
+            raise self.fail("id", f"grant agreement number {grant!r} is not numeric")
+        self.record = grant
+        status = self.code(r, "status")
+        if status is not None and status not in STATUSES:
+            raise self.fail("status", f"unknown status {status!r}; allowed: {', '.join(STATUSES)}")
+        assoc = r.find("relations/associations")
+        cats = r.find("relations/categories")
+        keywords = self.text(r, "keywords")
+        return Project(
+            grant=grant,
+            rcn=self.code(r, "rcn"),
+            acronym=self.text(r, "acronym"),
+            title=self.text(r, "title"),
+            teaser=self.text(r, "teaser"),
+            objective=self.text(r, "objective"),
+            keywords=tuple(k.strip() for k in keywords.split(",") if k.strip()) if keywords else (),
+            status=status,
+            start_date=self.date(self.text(r, "startDate"), "startDate"),
+            end_date=self.date(self.text(r, "endDate"), "endDate"),
+            signature_date=self.date(self.text(r, "ecSignatureDate"), "ecSignatureDate"),
+            termination_date=self.date(self.text(r, "terminationDate"), "terminationDate"),
+            duration_months=self.integer(self.text(r, "duration"), "duration"),
+            total_cost=self.decimal(self.text(r, "totalCost"), "totalCost"),
+            ec_max_contribution=self.decimal(self.text(r, "ecMaxContribution"), "ecMaxContribution"),
+            grant_doi=self.code(r, "identifiers/grantDoi"),
+            language=self.code(r, "language"),
+            content_update=self.timestamp(self.text(r, "contentUpdateDate"), "contentUpdateDate"),
+            last_update=self.timestamp(self.text(r, "lastUpdateDate"), "lastUpdateDate"),
+            euroscivoc_validated=self.boolean(self.text(r, "validation/euroSciVoc"), "validation/euroSciVoc"),
+            call=self.call(assoc, "relatedMasterCall"),
+            sub_call=self.call(assoc, "relatedSubCall"),
+            topics=self.topics(assoc),
+            programme_parts=self.programme_parts(assoc),
+            funding_scheme=self.funding_scheme(cats),
+            fields=self.fields(cats),
+            participations=self.participations(assoc),
+            publications=self.publications(assoc),
+        )
+
+    def call(self, assoc, kind: str) -> Coded | None:
+        if assoc is None:
+            return None
+        for c in assoc.findall("call"):
+            if c.get("type") == kind:
+                ident = self.code(c, "identifier")
+                if ident:
+                    return Coded(ident, self.text(c, "title"))
+        return None
+
+    def topics(self, assoc) -> tuple[Coded, ...]:
+        if assoc is None:
+            return ()
+        return tuple(
+            Coded(code, self.text(p, "title"))
+            for p in assoc.findall("programme")
+            if p.get("type") == "relatedTopic" and (code := self.code(p, "code"))
+        )
+
+    def programme_parts(self, assoc) -> tuple[ProgrammePart, ...]:
+        if assoc is None:
+            return ()
+        parts = []
+        for p in assoc.findall("programme"):
+            if p.get("type") != "relatedLegalBasis":
+                continue
+            code = self.code(p, "code")
+            if not code:
+                raise self.fail("programme[relatedLegalBasis]/code", "legal basis without a code")
+            parents = tuple(c.text.strip() for c in p.iterfind(".//parent/programme/code") if c.text and c.text.strip())
+            parts.append(
+                ProgrammePart(
+                    code=code,
+                    title=self.text(p, "title"),
+                    main=p.get("uniqueProgrammePart") == "true",
+                    framework=self.code(p, "frameworkProgramme"),
+                    parents=parents,
+                )
+            )
+        return tuple(parts)
+
+    def funding_scheme(self, cats) -> Coded | None:
+        if cats is None:
+            return None
+        for c in cats.findall("category"):
+            if c.get("classification") == "projectFundingSchemeCategory":
+                code = self.code(c, "code")
+                if code:
+                    return Coded(code.lstrip("/"), self.text(c, "title"))
+        return None
+
+    def fields(self, cats) -> tuple[Field, ...]:
+        if cats is None:
+            return ()
+        out = []
+        for c in cats.findall("category"):
+            if c.get("classification") != "euroSciVoc":
+                continue
+            code, display = self.code(c, "code"), self.text(c, "displayCode")
+            if not code:
+                continue
+            codes = tuple(s for s in code.split("/") if s)
+            labels = tuple(s for s in (display or "").split("/") if s)
+            if len(labels) != len(codes):
+                # Labels are only trusted where they line up one to one with the codes.
+                labels = (self.text(c, "title") or "",) if len(codes) == 1 else ()
+            out.append(Field(codes, labels))
+        return tuple(out)
+
+    def participations(self, assoc) -> tuple[Participation, ...]:
+        if assoc is None:
+            return ()
+        out = []
+        for i, o in enumerate(assoc.findall("organization"), start=1):
+            f = f"organization[{i}]"
+            role = o.get("type")
+            if role not in ROLES:
+                raise self.fail(f"{f}/@type", f"unknown role {role!r}; allowed: {', '.join(ROLES)}")
+            order = self.integer(o.get("order"), f"{f}/@order")
+            if order is None:
+                raise self.fail(f"{f}/@order", "participation has no order")
+            out.append(
+                Participation(
+                    organisation=self.organisation(o, f),
+                    role=role,
+                    order=order,
+                    ec_contribution=self.decimal(o.get("ecContribution"), f"{f}/@ecContribution"),
+                    net_ec_contribution=self.decimal(o.get("netEcContribution"), f"{f}/@netEcContribution"),
+                    total_cost=self.decimal(o.get("totalCost"), f"{f}/@totalCost"),
+                    terminated=self.boolean(o.get("terminated"), f"{f}/@terminated"),
+                    sme=self.boolean(o.get("sme"), f"{f}/@sme"),
+                )
+            )
+        return tuple(out)
+
+    def organisation(self, o, f: str) -> Organisation:
+        pic = self.code(o, "id")
+        if pic is None:
+            raise self.fail(f"{f}/id", "organisation has no PIC (<id>)")
+        iso, source_code = self.country(self.text(o, "address/country"), f"{f}/address/country")
+        lat = lon = None
+        geo = self.text(o, "address/geolocation")
+        if geo is not None:
+            parts = geo.split(",")
+            if len(parts) != 2:
+                raise self.fail(f"{f}/address/geolocation", f"{geo!r} is not 'latitude,longitude'")
+            lat = self.decimal(parts[0], f"{f}/address/geolocation")
+            lon = self.decimal(parts[1], f"{f}/address/geolocation")
+            if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+                raise self.fail(f"{f}/address/geolocation", f"{geo!r} is outside latitude -90..90, longitude -180..180")
+        address = Address(
+            street=self.text(o, "address/street"),
+            post_box=self.text(o, "address/postBox"),
+            postcode=self.text(o, "address/postalCode"),
+            city=self.text(o, "address/city"),
+            country=iso,
+            latitude=lat,
+            longitude=lon,
+        )
+        activity = nuts = None
+        for c in o.iterfind("relations/categories/category"):
+            if c.get("classification") == "organizationActivityType" and (code := self.code(c, "code")):
+                activity = Coded(code.lstrip("/"), self.text(c, "title"))
+        for reg in o.iterfind("relations/regions/region"):
+            if reg.get("type") == "relatedNutsCode" and (code := self.code(reg, "nutsCode")):
+                nuts = Coded(code, self.text(reg, "name"))
+        return Organisation(
+            pic=pic,
+            rcn=self.code(o, "rcn"),
+            legal_name=self.text(o, "legalName"),
+            short_name=self.text(o, "shortName"),
+            vat_number=self.text(o, "vatNumber"),
+            department=self.text(o, "departmentName"),
+            url=self.text(o, "address/url"),
+            country=iso,
+            source_country=source_code,
+            address=address if any(v is not None for v in vars(address).values()) else None,
+            activity_type=activity,
+            nuts=nuts,
+        )
+
+    def publications(self, assoc) -> tuple[Publication, ...]:
+        if assoc is None:
+            return ()
+        out = {}
+        for res in assoc.findall("result"):
+            doi = self.code(res, "identifiers/doi")
+            if not doi:
+                continue
+            doi = _normalise_doi(doi)
+            if not doi or doi in out:
+                continue
+            year = self.text(res, "details/publishedYear")
+            out[doi] = Publication(
+                doi=doi,
+                title=self.text(res, "title"),
+                year=int(year) if year and year.strip().isdigit() else None,
+                journal=self.text(res, "details/journalTitle"),
+            )
+        return tuple(out[k] for k in sorted(out))
+
+
+def _normalise_doi(doi: str) -> str | None:
+    d = doi.strip().lower()
+    for prefix in ("https://doi.org/", "http://doi.org/", "http://dx.doi.org/", "https://dx.doi.org/", "doi:"):
+        if d.startswith(prefix):
+            d = d[len(prefix):]
+    return d if d.startswith("10.") and "/" in d else None
