@@ -52,20 +52,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def _extensions():
-    """Sub-commands contributed by other modules (validate, query, export, serve, ...)."""
-    import importlib
+    """Sub-commands contributed by ``collabkg.commands`` (validate, query, export, ...)."""
+    from collabkg.commands import registrars
 
-    out = []
-    for mod in ("collabkg.commands",):
-        try:
-            m = importlib.import_module(mod)
-        except ImportError:
-            continue
-        out.extend(getattr(m, "REGISTER", []))
-    return out
+    return list(registrars())
 
 
-def _open(args, read_only: bool = False):
+def open_store_from_args(args, read_only: bool = False):
     from collabkg.store import EmbeddedStore
 
     return EmbeddedStore(args.store, read_only=read_only)
@@ -104,7 +97,7 @@ def _import(args, build: bool) -> int:
     from collabkg import importer
     from collabkg.validation_hook import default_validator
 
-    with _open(args) as store:
+    with open_store_from_args(args) as store:
         fn = importer.build if build else importer.ingest
         kwargs = dict(base=args.base, progress=args.progress, validator=default_validator(args))
         summary = fn(store, args.paths, **kwargs) if build else fn(args.paths, store, **kwargs)
@@ -133,7 +126,7 @@ def cmd_sparql(args) -> int:
         text = p.read_text(encoding="utf-8")
     from collabkg.namespaces import sparql_prefixes
 
-    with _open(args, read_only=True) as store:
+    with open_store_from_args(args, read_only=True) as store:
         try:
             result = store.query(_with_prefixes(text, sparql_prefixes()))
             write_result(result, args.format, sys.stdout)

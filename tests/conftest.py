@@ -1,0 +1,57 @@
+"""Shared fixtures: the real bundled data and a store built from it once per test session."""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+CORDIS_ZIP = DATA / "cordis-horizon-europe" / "cordis-HORIZONprojects-xml-oic-subset.zip"
+CORDIS_CSV_DIR = DATA / "cordis-horizon-europe"
+XML_SAMPLE = DATA / "cordis-horizon-europe" / "xml-sample"
+OPENALEX_DIR = DATA / "openalex-works-sample" / "author-data"
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+@pytest.fixture(scope="session")
+def built_store_path(tmp_path_factory) -> Path:
+    """A store built by `collabkg build` (bundled data) once per session. Do not write to it."""
+    from collabkg.importer import build
+    from collabkg.store import EmbeddedStore
+
+    path = tmp_path_factory.mktemp("built") / "store"
+    with EmbeddedStore(path) as store:
+        summary = build(store, progress=False, err=io.StringIO())
+    assert summary.read > 1000
+    return path
+
+
+@pytest.fixture(scope="session")
+def built_store(built_store_path):
+    """The built store opened read-only (shared by all tests of the session)."""
+    from collabkg.store import EmbeddedStore
+
+    store = EmbeddedStore(built_store_path, read_only=True)
+    yield store
+
+
+def require_tool(name: str, package: str) -> str:
+    """Path of a system tool; a failure in CI, a skip with install advice elsewhere."""
+    path = shutil.which(name)
+    if path:
+        return path
+    msg = f"{name} not found: install it with `sudo apt-get install {package}` (make test does this as root)"
+    if IN_CI:
+        pytest.fail(msg)
+    pytest.skip(msg)
+
+
+def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, input: str | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `collabkg` command as a user would."""
+    exe = Path(os.sys.executable).parent / "collabkg"
+    return subprocess.run([str(exe), *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd, input=input)
