@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from collabkg.records import RecordError, SourceRecord
-from collabkg.sources import cordis_xml
+from collabkg.sources import cordis_xml, openalex_json
 
 Reader = Callable[[Path], Iterator[SourceRecord | RecordError]]
 
 FORMATS: dict[str, Reader] = {
     "cordis-xml": cordis_xml.read,
+    "openalex-json": openalex_json.read,
 }
 
 
