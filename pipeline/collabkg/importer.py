@@ -158,7 +158,14 @@ def ingest(
 def build(store: Store, paths: Iterable[str | Path] | None = None, **kwargs) -> ImportSummary:
     """Import the given inputs, or the bundled real data when none are given."""
     load_ontology(store)
-    return ingest(list(paths) if paths else bundled_inputs(), store, **kwargs)
+    inputs = list(paths) if paths else bundled_inputs()
+    staged = getattr(store, "staged", None)
+    if staged is not None and not any(g for g in store.graph_names() if not g.startswith(ONTOLOGY_GRAPH)):
+        with staged():
+            summary = ingest(inputs, store, **kwargs)
+        summary.store = store.location
+        return summary
+    return ingest(inputs, store, **kwargs)
 
 
 def class_counts(store: Store) -> dict[str, int]:

@@ -7,7 +7,9 @@ The default graph of a query is the union of all named graphs.
 from __future__ import annotations
 
 import os
+import shutil
 from abc import ABC, abstractmethod
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterable, Sequence
 
@@ -62,14 +64,34 @@ class Store(ABC):
         self.close()
 
 
-def _replace_update(graphs, add) -> str:
-    """One SPARQL UPDATE (one transaction in Oxigraph): drop and refill ``graphs``, add ``add``."""
-    parts = [f"DROP SILENT GRAPH <{g}>" for g, _ in graphs]
-    inserts = [
-        f"GRAPH <{g}> {{\n" + "\n".join(f"{t.subject} {t.predicate} {t.object} ." for t in ts) + "\n}"
-        for g, ts in graphs + add
-        if ts
-    ]
+def _nt(t) -> str:
+    return f"{t.subject} {t.predicate} {t.object} ."
+
+
+def _diff_update(store: ox.Store, graphs, add, existing: set[str]) -> str:
+    """One SPARQL UPDATE (one transaction in Oxigraph) that turns each graph of ``graphs``
+    into exactly its new content (deleting stale triples, inserting new ones) and adds
+    ``add``. Unchanged graphs cost nothing, so re-importing the same data is cheap."""
+    deletes, inserts, drops = [], [], []
+    for g, ts in graphs:
+        new = {_nt(t) for t in ts}
+        old = set()
+        if g in existing:
+            old = {_nt(q) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))}
+        if "_:" in "".join(old | new) and old != new:
+            # DELETE DATA cannot name blank nodes (the ontology's OWL lists): refill the graph.
+            drops.append(f"DROP SILENT GRAPH <{g}>")
+            old = set()
+        if stale := sorted(old - new):
+            deletes.append(f"GRAPH <{g}> {{\n" + "\n".join(stale) + "\n}")
+        if fresh := sorted(new - old):
+            inserts.append(f"GRAPH <{g}> {{\n" + "\n".join(fresh) + "\n}")
+    for g, ts in add:
+        if ts:
+            inserts.append(f"GRAPH <{g}> {{\n" + "\n".join(_nt(t) for t in ts) + "\n}")
+    parts = drops
+    if deletes:
+        parts.append("DELETE DATA {\n" + "\n".join(deletes) + "\n}")
     if inserts:
         parts.append("INSERT DATA {\n" + "\n".join(inserts) + "\n}")
     return " ;\n".join(parts)
@@ -81,17 +103,16 @@ class EmbeddedStore(Store):
     def __init__(self, path: str | os.PathLike | None = None, read_only: bool = False, create: bool = True):
         p = store_path(path)
         self.location = str(p)
+        self._path = p
+        self._read_only = read_only
+        if not read_only:
+            _recover_staging(p)
         if not p.exists():
             if read_only or not create:
                 raise StoreError(f"{p}: no store here (run `collabkg build --store {p}` first)")
             p.mkdir(parents=True, exist_ok=True)
-        try:
-            self._store = ox.Store.read_only(str(p)) if read_only else ox.Store(str(p))
-        except OSError as e:
-            msg = str(e)
-            if "lock" in msg.lower():
-                raise StoreError(f"{p}: the store is locked by another process (one writer at a time): {msg}") from None
-            raise StoreError(f"{p}: cannot open the store: {msg}") from None
+        self._store = _open(p, read_only)
+        self._bulk = False
 
     @property
     def raw(self) -> ox.Store:
@@ -102,16 +123,21 @@ class EmbeddedStore(Store):
         add = [(g, list(ts)) for g, ts in add]
         n = sum(len(ts) for _, ts in graphs) + sum(len(ts) for _, ts in add)
         try:
-            if any(self._store.contains_named_graph(ox.NamedNode(g)) for g, _ in graphs):
-                self._store.update(_replace_update(graphs, add))
+            existing = [g for g, _ in graphs if self._store.contains_named_graph(ox.NamedNode(g))]
+            if existing:
+                update = _diff_update(self._store, graphs, add, set(existing))
+                if update:
+                    self._store.update(update)
             else:
-                # Nothing to drop: one transactional extend (about twice as fast as UPDATE).
-                self._store.extend(
+                quads = (
                     ox.Quad(t.subject, t.predicate, t.object, gn)
                     for g, ts in graphs + add
                     for gn in (ox.NamedNode(g),)
                     for t in ts
                 )
+                # Nothing to drop: one transactional extend (about twice as fast as UPDATE),
+                # or, inside staged(), the bulk loader (the staging copy is all-or-nothing).
+                (self._store.bulk_extend if self._bulk else self._store.extend)(quads)
         except OSError as e:
             raise StoreError(f"{self.location}: write failed, batch not applied: {e}") from None
         return n
@@ -124,6 +150,36 @@ class EmbeddedStore(Store):
 
     def graph_names(self) -> set[str]:
         return {g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode)}
+
+    @contextmanager
+    def staged(self):
+        """Load a whole import into a staging copy and move it into place only when complete.
+
+        Used when the store holds no records yet: the staging copy takes the fast,
+        non-transactional bulk loader, and an interrupted import leaves the store as it
+        was (the unfinished staging copy is discarded at the next open). Elsewhere,
+        writes go through per-batch transactions.
+        """
+        staging, done = _staging_paths(self._path)
+        shutil.rmtree(staging, ignore_errors=True)
+        main = self._store
+        self._store, self._bulk = _open(staging, False), True
+        try:
+            for q in main.quads_for_pattern(None, None, None):  # e.g. the ontology graphs
+                self._store.add(q)
+            yield self
+            self._store.flush()
+            self._store.optimize()
+        except BaseException:
+            del self._store
+            self._store, self._bulk = main, False
+            shutil.rmtree(staging, ignore_errors=True)
+            raise
+        del self._store
+        del main
+        done.touch()  # from here on the staging copy is complete: recovery finishes the swap
+        _recover_staging(self._path)
+        self._store, self._bulk = _open(self._path, False), False
 
     def quads(self, graph: str | None = None):
         g = ox.NamedNode(graph) if graph else None
@@ -138,6 +194,38 @@ class EmbeddedStore(Store):
         except Exception:
             pass
         del self._store
+
+
+def _open(p: Path, read_only: bool) -> ox.Store:
+    try:
+        return ox.Store.read_only(str(p)) if read_only else ox.Store(str(p))
+    except OSError as e:
+        msg = str(e)
+        if "lock" in msg.lower():
+            raise StoreError(f"{p}: the store is locked by another process (one writer at a time): {msg}") from None
+        raise StoreError(f"{p}: cannot open the store: {msg}") from None
+
+
+def _staging_paths(p: Path) -> tuple[Path, Path]:
+    staging = p.with_name(p.name + ".staging")
+    return staging, p.with_name(p.name + ".staging-complete")
+
+
+def _recover_staging(p: Path) -> None:
+    """Finish or discard a staged import that was interrupted."""
+    staging, done = _staging_paths(p)
+    old = p.with_name(p.name + ".old")
+    if done.exists() and staging.exists():
+        if p.exists():
+            shutil.rmtree(old, ignore_errors=True)
+            p.rename(old)
+        staging.rename(p)
+        done.unlink()
+        shutil.rmtree(old, ignore_errors=True)
+    else:
+        done.unlink(missing_ok=True)
+        shutil.rmtree(staging, ignore_errors=True)
+        shutil.rmtree(old, ignore_errors=True)
 
 
 def open_store(path: str | os.PathLike | None = None, read_only: bool = False) -> EmbeddedStore:

@@ -6,6 +6,7 @@ Mappers use ontology terms only (``collabkg.namespaces``) and never read files.
 from __future__ import annotations
 
 from datetime import date, datetime
+from functools import lru_cache
 from decimal import Decimal
 from typing import Callable
 
@@ -26,6 +27,7 @@ A = ox.NamedNode(RDF + "type")
 LABEL = ox.NamedNode(RDFS + "label")
 
 
+@lru_cache(maxsize=None)
 def ckg(local: str) -> ox.NamedNode:
     return ox.NamedNode(CKG + local)
 
