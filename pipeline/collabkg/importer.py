@@ -164,8 +164,12 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, **kwargs) -> 
         with staged():
             summary = ingest(inputs, store, **kwargs)
         summary.store = store.location
-        return summary
-    return ingest(inputs, store, **kwargs)
+    else:
+        summary = ingest(inputs, store, **kwargs)
+    from collabkg import linking  # post-import: CORDIS organisation ↔ OpenAlex institution, split authors
+
+    linking.link_sources(store, base=kwargs.get("base"))
+    return summary
 
 
 def class_counts(store: Store) -> dict[str, int]:

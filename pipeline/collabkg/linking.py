@@ -1,0 +1,265 @@
+"""Links between nodes that are the same body or person, written after an import.
+
+Two kinds, each in its own named graph (replaced as a whole on every run):
+
+* ``<base>graph/links/cordis-openalex``: CORDIS organisations ↔ OpenAlex institutions.
+  ``owl:sameAs`` only where certain (equal ROR, or equal normalised name in the same country,
+  unambiguous on both sides); ``skos:closeMatch`` where weaker (the institution's name is a
+  contiguous part of the organisation's legal name in the same country, or an equal name that
+  is ambiguous).
+* ``<base>graph/links/openalex-persons``: OpenAlex author ids that look like one researcher
+  (equal normalised name plus a shared institution, co-author or ORCID, and never co-authors of
+  one work, never two different ORCIDs). Always ``skos:closeMatch``: a proposal, never a merge.
+
+Every link is also described by a ``ckg:LinkProposal`` (a reified ``rdf:Statement``) carrying the
+evidence in words and a score, so a person can review it.
+"""
+from __future__ import annotations
+
+import hashlib
+import re
+import unicodedata
+from collections import defaultdict
+from dataclasses import dataclass
+from decimal import Decimal
+from itertools import combinations
+
+import pyoxigraph as ox
+
+from collabkg.mapping import A, ckg, literal
+from collabkg.namespaces import OWL, RDF, SKOS, IRIs, sparql_prefixes
+from collabkg.store import Store
+
+SAME_AS = OWL + "sameAs"
+CLOSE_MATCH = SKOS + "closeMatch"
+
+# Function words dropped from names (the languages of the CORDIS legal names).
+_STOP = set(
+    "of the and for at in on a an de del della degli dei di da des du d l la le les el y e et i zu und der "
+    "die das van von voor ve".split()
+)
+# The same word in other languages, folded to one token so that "UNIVERSITE DE TUNIS" = "Tunis University".
+_SYNONYMS = {
+    **{w: "university" for w in "universite universidad universita universitat universitaet universiteit universitet "
+       "universitetet universiti universitas universitesi universidade univerzita uniwersytet".split()},
+    **{w: "institute" for w in "institut instituto istituto institutul".split()},
+    **{w: "technology" for w in "technique technologie tecnologia teknik teknoloji technische technical".split()},
+    **{w: "national" for w in "nationale nacional nazionale ulusal".split()},
+    **{w: "sciences" for w in "science scientifique scientifica bilimleri".split()},
+    **{w: "centre" for w in "center centro zentrum merkezi".split()},
+}
+# Words that alone name no particular body: a name of only these never links.
+_GENERIC = set(
+    "university institute technology national sciences centre college school academy research hospital "
+    "ministry health foundation agency council company group laboratory applied state public federal".split()
+)
+
+
+def name_tokens(name: str) -> tuple[str, ...]:
+    """Normalised word sequence of a name: accents, case, punctuation (U+2010 hyphens too),
+    parenthesised qualifiers and function words removed; foreign forms of common words folded."""
+    s = re.sub(r"\([^)]*\)", " ", name)
+    s = unicodedata.normalize("NFKD", s.replace("ı", "i").replace("ß", "ss"))
+    s = "".join(c for c in s if not unicodedata.combining(c)).casefold()
+    words = re.split(r"[^0-9a-z]+", s)
+    return tuple(_SYNONYMS.get(w, w) for w in words if w and w not in _STOP)
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    n = len(needle)
+    return n > 0 and any(haystack[i : i + n] == needle for i in range(len(haystack) - n + 1))
+
+
+@dataclass(frozen=True)
+class Link:
+    subject: str
+    predicate: str  # SAME_AS or CLOSE_MATCH
+    object: str
+    score: Decimal
+    evidence: str
+
+
+# ------------------------------------------------------------------ organisations ↔ institutions --
+
+
+@dataclass(frozen=True)
+class Named:
+    iri: str
+    name: str
+    country: str | None
+    ror: str | None = None
+
+
+def match_organisations(orgs: list[Named], insts: list[Named]) -> list[Link]:
+    """Propose links from CORDIS organisations to OpenAlex institutions (pure: no store)."""
+    links: list[Link] = []
+    by_ror = defaultdict(list)
+    for o in orgs:
+        if o.ror:
+            by_ror[o.ror].append(o)
+    org_tokens = {o.iri: name_tokens(o.name) for o in orgs}
+    orgs_by_key: dict[tuple, list[Named]] = defaultdict(list)
+    orgs_by_country: dict[str, list[Named]] = defaultdict(list)
+    for o in orgs:
+        if o.country:
+            orgs_by_key[(o.country, frozenset(org_tokens[o.iri]))].append(o)
+            orgs_by_country[o.country].append(o)
+    inst_keys: dict[tuple, set[str]] = defaultdict(set)
+    for i in insts:
+        if i.country:
+            inst_keys[(i.country, frozenset(name_tokens(i.name)))].add(i.iri)
+    done: set[tuple[str, str]] = set()
+
+    def add(o: Named, i: Named, pred: str, score: str, why: str) -> None:
+        if (o.iri, i.iri) not in done:
+            done.add((o.iri, i.iri))
+            links.append(Link(o.iri, pred, i.iri, Decimal(score), why))
+
+    for i in insts:
+        for o in by_ror.get(i.ror or "", []):
+            add(o, i, SAME_AS, "1", f"equal ROR {i.ror}")
+        toks = name_tokens(i.name)
+        if not i.country or not set(toks) - _GENERIC:
+            continue  # no country, or a name that names nothing in particular: never linked
+        key = (i.country, frozenset(toks))
+        equal = orgs_by_key.get(key, [])
+        if equal:
+            certain = len(equal) == 1 and len(inst_keys[key]) == 1
+            for o in equal:
+                if certain:
+                    add(o, i, SAME_AS, "1", f"equal normalised name '{' '.join(sorted(key[1]))}' in country {i.country}, unique on both sides")
+                else:
+                    add(o, i, CLOSE_MATCH, "0.8", f"equal normalised name '{' '.join(sorted(key[1]))}' in country {i.country}, "
+                        f"but {len(equal)} organisations / {len(inst_keys[key])} institutions share it")
+            continue
+        # "Kiel University" ~ "University of Kiel": try the 'university' word moved to the front too.
+        variants = {toks}
+        if len(toks) > 1 and toks[-1] == "university":
+            variants.add(("university",) + toks[:-1])
+        for o in orgs_by_country.get(i.country, []):
+            ot = org_tokens[o.iri]
+            if any(_contains(ot, v) for v in variants):
+                add(o, i, CLOSE_MATCH, "0.6", f"institution name '{i.name}' is a contiguous part of legal name '{o.name}' "
+                    f"(normalised), same country {i.country}")
+    return links
+
+
+# ------------------------------------------------------------------ split authors ------------------
+
+
+@dataclass(frozen=True)
+class Author:
+    iri: str
+    name: str
+    orcid: str | None
+    works: frozenset[str]
+    institutions: frozenset[str]  # institution names on this author's authorships
+    coauthors: frozenset[str]  # person IRIs
+
+
+def match_persons(authors: list[Author]) -> list[Link]:
+    """Propose skos:closeMatch between author ids that look like one researcher (pure: no store)."""
+    groups: dict[tuple, list[Author]] = defaultdict(list)
+    for a in authors:
+        key = name_tokens(a.name)
+        if len(key) >= 2:  # a one-word name is too weak to group on
+            groups[key].append(a)
+    links = []
+    for key, members in groups.items():
+        for a, b in combinations(sorted(members, key=lambda x: x.iri), 2):
+            if a.works & b.works:
+                continue  # two authors of one work are two people
+            if a.orcid and b.orcid and a.orcid != b.orcid:
+                continue
+            shared_inst = sorted(a.institutions & b.institutions)
+            shared_co = (a.coauthors & b.coauthors) - {a.iri, b.iri}
+            same_orcid = bool(a.orcid and a.orcid == b.orcid)
+            if not (shared_inst or shared_co or same_orcid):
+                continue
+            why = [f"equal normalised name '{' '.join(key)}' ('{a.name}' / '{b.name}')"]
+            if same_orcid:
+                why.append(f"same ORCID {a.orcid}")
+            if shared_inst:
+                why.append(f"{len(shared_inst)} shared institution(s): {'; '.join(shared_inst[:5])}")
+            if shared_co:
+                why.append(f"{len(shared_co)} shared co-author(s)")
+            why.append("never co-authors of one work")
+            score = "0.95" if same_orcid else ("0.9" if shared_inst and shared_co else "0.7")
+            links.append(Link(a.iri, CLOSE_MATCH, b.iri, Decimal(score), "; ".join(why)))
+    return links
+
+
+# ------------------------------------------------------------------ store in, store out -----------
+
+
+def _rows(store: Store, q: str):
+    return store.query(sparql_prefixes() + q)
+
+
+def _val(term):
+    return None if term is None else term.value
+
+
+def read_organisations(store: Store) -> tuple[list[Named], list[Named]]:
+    orgs = [
+        Named(r["o"].value, r["n"].value, _val(r["c"]), _val(r["r"]))
+        for r in _rows(store, """SELECT DISTINCT ?o ?n ?c ?r WHERE { ?o a ckg:Organisation ; ckg:legalName ?n .
+            OPTIONAL { ?o ckg:country/ckg:iso2 ?c } OPTIONAL { ?o ckg:ror ?r } }""")
+    ]
+    insts = [
+        Named(r["i"].value, r["n"].value, _val(r["c"]), _val(r["r"]))
+        for r in _rows(store, """SELECT DISTINCT ?i ?n ?c ?r WHERE { ?i a ckg:Institution ; ckg:displayName ?n .
+            OPTIONAL { ?i ckg:country/ckg:iso2 ?c } OPTIONAL { ?i ckg:ror ?r } }""")
+    ]
+    return orgs, insts
+
+
+def read_authors(store: Store) -> list[Author]:
+    info: dict[str, dict] = {}
+    for r in _rows(store, """SELECT DISTINCT ?p ?n ?orcid WHERE { ?p a ckg:Person ; ckg:displayName ?n .
+            OPTIONAL { ?p ckg:orcid ?orcid } }"""):
+        info[r["p"].value] = {"name": r["n"].value, "orcid": _val(r["orcid"]), "works": set(), "inst": set(), "co": set()}
+    for r in _rows(store, """SELECT DISTINCT ?p ?w ?q WHERE { ?a ckg:author ?p ; ckg:work ?w .
+            ?w ckg:authorship/ckg:author ?q }"""):
+        d = info.get(r["p"].value)
+        if d is not None:
+            d["works"].add(r["w"].value)
+            d["co"].add(r["q"].value)
+    for r in _rows(store, """SELECT DISTINCT ?p ?in WHERE { ?a ckg:author ?p ; ckg:affiliation/ckg:displayName ?in }"""):
+        if r["p"].value in info:
+            info[r["p"].value]["inst"].add(r["in"].value)
+    return [
+        Author(p, d["name"], d["orcid"], frozenset(d["works"]), frozenset(d["inst"]), frozenset(d["co"] - {p}))
+        for p, d in info.items()
+    ]
+
+
+def link_triples(links: list[Link], graph: str) -> list[ox.Triple]:
+    """The links themselves plus one ckg:LinkProposal each (IRI minted from the graph and the link)."""
+    out = []
+    for ln in links:
+        s, p, o = ox.NamedNode(ln.subject), ox.NamedNode(ln.predicate), ox.NamedNode(ln.object)
+        out.append(ox.Triple(s, p, o))
+        digest = hashlib.sha1(f"{ln.subject} {ln.predicate} {ln.object}".encode()).hexdigest()[:16]
+        node = ox.NamedNode(f"{graph}#{digest}")
+        out += [
+            ox.Triple(node, A, ckg("LinkProposal")),
+            ox.Triple(node, A, ox.NamedNode(RDF + "Statement")),
+            ox.Triple(node, ox.NamedNode(RDF + "subject"), s),
+            ox.Triple(node, ox.NamedNode(RDF + "predicate"), p),
+            ox.Triple(node, ox.NamedNode(RDF + "object"), o),
+            ox.Triple(node, ckg("linkScore"), literal(ln.score)),
+            ox.Triple(node, ckg("linkEvidence"), literal(ln.evidence)),
+        ]
+    return out
+
+
+def link_sources(store: Store, base: str | None = None) -> dict[str, int]:
+    """Recompute both link graphs from what the store holds; return the number of links per graph."""
+    iris = IRIs(base)
+    org_graph = iris.graph("links", "cordis-openalex")
+    person_graph = iris.graph("links", "openalex-persons")
+    org_links = match_organisations(*read_organisations(store))
+    person_links = match_persons(read_authors(store))
+    store.replace_graphs([(org_graph, link_triples(org_links, org_graph)), (person_graph, link_triples(person_links, person_graph))])
+    return {org_graph: len(org_links), person_graph: len(person_links)}
