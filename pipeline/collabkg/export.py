@@ -449,6 +449,48 @@ def write_jsonld(out: io.TextIOBase, records: Iterator[str], used: list[tuple[st
     return n
 
 
+# --------------------------------------------------------------------------- statistics
+
+
+@dataclass
+class Stats:
+    """VoID figures of the union of triples, counted from a subject-sorted record stream."""
+
+    triples: int = 0
+    entities: int = 0  # distinct IRI subjects
+    distinct_subjects: int = 0
+    properties: Counter = field(default_factory=Counter)  # predicate IRI → triples
+    classes: Counter = field(default_factory=Counter)  # class IRI → entities typed with it
+
+    def observe(self, records: Iterator[str], with_graph: bool) -> Iterator[str]:
+        """Pass ``records`` (s\tp\to[\tg], sorted by s, p, o) through while counting."""
+        last_s = last_t = None
+        for r in records:
+            t = r[: r.rfind("\t")] if with_graph else r
+            if t != last_t:  # the same triple in several graphs counts once
+                last_t = t
+                s, p, o = t.split("\t", 2)
+                self.triples += 1
+                self.properties[p[1:-1]] += 1
+                if s != last_s:
+                    last_s = s
+                    self.distinct_subjects += 1
+                    if s[0] == "<":
+                        self.entities += 1
+                if p == RDF_TYPE and o[0] == "<":
+                    self.classes[o[1:-1]] += 1
+            yield r
+
+
+def void_statistics(store, which: str = "all", base: str | None = None, tmpdir: str | None = None) -> Stats:
+    """Statistics of the selection's union of triples (one more sorted pass over the store)."""
+    base = IRIs(base).base
+    stats = Stats()
+    for _ in stats.observe(sorted_records(store, FORMATS["ntriples"], which, base, Scan(), tmpdir), False):
+        pass
+    return stats
+
+
 # --------------------------------------------------------------------------- entry point
 
 
@@ -460,6 +502,7 @@ class ExportResult:
     statements: int  # lines/statements written (triples, or quads for quad formats)
     quads_scanned: int
     prefixes: list[tuple[str, str]]
+    stats: Stats | None  # None for graph-first formats (see void_statistics)
 
 
 def open_output(path: Path, compress: bool):
@@ -483,7 +526,11 @@ def export(store, out: str | os.PathLike, fmt: str = "turtle", *, which: str = "
     # The scan runs to the end before anything is written (the sort needs all records),
     # so the prefix block knows every namespace the body uses.
     records = sorted_records(store, f, which, base, scan, tmpdir or str(out.parent), chunk_chars)
+    stats = None
     body = records
+    if not f.graph_first:  # subject-sorted: the VoID figures come for free
+        stats = Stats()
+        body = stats.observe(records, f.quads)
     used = _used_prefixes(base, scan)
     tmp_out = out.with_name(out.name + ".part")
     text, raw = open_output(tmp_out, compress)
@@ -503,7 +550,7 @@ def export(store, out: str | os.PathLike, fmt: str = "turtle", *, which: str = "
         raw.close()
         tmp_out.unlink(missing_ok=True)
         raise
-    return ExportResult(out, f, compress, n, scan.quads, used)
+    return ExportResult(out, f, compress, n, scan.quads, used, stats)
 
 
 def statements_count(store, which: str = "all", base: str | None = None) -> Counter:
