@@ -1,0 +1,148 @@
+"""The benchmark: collabkg side by side with a baseline, in one run, at several scales.
+
+    python bench/run.py [--scales 1,4,16] [--baseline-max-scale 4] [--only build,queries,...]
+
+Each measurement runs in a fresh subprocess so that its peak memory (max RSS) is its own.
+Prints a table and writes bench/results.json. Other areas contribute ``bench/bench_<area>.py``
+modules with ``run(scales, workdir) -> rows``.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+sys.path.insert(0, str(HERE.parent / "pipeline"))
+
+from scaleup import scaled_zip  # noqa: E402
+
+
+def measure(code: str, *args: str) -> tuple[float, float, str]:
+    """Run python code in a subprocess; return (seconds, peak MB, stdout)."""
+    t0 = time.perf_counter()
+    proc = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env={**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")})
+    out, err = proc.communicate()
+    secs = time.perf_counter() - t0
+    if proc.returncode != 0 and proc.returncode != 1:
+        raise RuntimeError(err[-3000:])
+    peak = float(out.strip().splitlines()[-1]) if out.strip() else None
+    return secs, peak, out
+
+
+# The code run in subprocesses prints its result rows as JSON, then its own peak RSS in MB.
+_PEAK = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+
+BUILD = """
+import io, json, sys, time, shutil
+from collabkg.importer import build
+from collabkg.store import EmbeddedStore
+t = time.perf_counter()
+with EmbeddedStore(sys.argv[2]) as s:
+    summary = build(s, [sys.argv[1]], progress=False, err=io.StringIO())
+print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "triples": summary.triples_written, "rejected": len(summary.rejected)}))
+""" + _PEAK
+
+BASELINE = """
+import io, json, sys, time
+import rdflib
+from collabkg.sources import cordis_xml
+from collabkg.mapping import map_record
+from collabkg.namespaces import IRIs
+from pathlib import Path
+t = time.perf_counter()
+iris = IRIs()
+ds = rdflib.Dataset()
+n = records = 0
+def term(x):
+    import pyoxigraph as ox
+    if isinstance(x, ox.NamedNode):
+        return rdflib.URIRef(x.value)
+    if x.language:
+        return rdflib.Literal(x.value, lang=x.language)
+    return rdflib.Literal(x.value, datatype=rdflib.URIRef(x.datatype.value))
+for rec in cordis_xml.read(Path(sys.argv[1])):
+    records += 1
+    if not hasattr(rec, "record_id"):
+        continue
+    g = ds.graph(rdflib.URIRef(iris.graph("cordis", rec.record_id)))
+    for tr in map_record(rec, iris):
+        g.add((term(tr.subject), term(tr.predicate), term(tr.object)))
+        n += 1
+ds.serialize(destination=sys.argv[2], format="trig")
+print(json.dumps({"seconds": time.perf_counter() - t, "records": records, "triples": n, "rejected": 0}))
+""" + _PEAK
+
+
+def build_rows(scales: list[int], workdir: Path, baseline_max: int) -> list[dict]:
+    rows = []
+    for scale in scales:
+        z = scaled_zip(scale, workdir)
+        for system, code, target in (("collabkg", BUILD, workdir / f"store-x{scale}"), ("baseline rdflib", BASELINE, workdir / f"rdflib-x{scale}.trig")):
+            if system.startswith("baseline") and scale > baseline_max:
+                continue
+            import shutil
+
+            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
+            secs, peak, out = measure(code, str(z), str(target))
+            res = json.loads(out.strip().splitlines()[-2])
+            rows.append({
+                "stage": "build", "scale": scale, "system": system, "seconds": round(res["seconds"], 2),
+                "records_per_s": round(res["records"] / res["seconds"], 1), "triples_per_s": round(res["triples"] / res["seconds"]),
+                "peak_mb": round(peak), "records": res["records"], "triples": res["triples"],
+            })
+            print_row(rows[-1])
+    return rows
+
+
+def print_row(r: dict) -> None:
+    def f(v):
+        return "-" if v is None else str(v)
+
+    print(f"{r['stage']:<22} x{r['scale']:<4} {r['system']:<24} {f(r['seconds']):>9} s {f(r.get('records_per_s')):>10} rec/s "
+          f"{f(r.get('triples_per_s')):>10} tr/s {f(r.get('peak_mb')):>8} MB", flush=True)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scales", default="1,4,16")
+    ap.add_argument("--baseline-max-scale", type=int, default=4,
+                    help="largest scale for the rdflib baseline (x16 takes it tens of minutes and ~10 GB)")
+    ap.add_argument("--only", default="", help="comma-separated areas: build and/or bench_<area> names")
+    ap.add_argument("--workdir", default=None)
+    args = ap.parse_args()
+    scales = [int(s) for s in args.scales.split(",")]
+    only = {s for s in args.only.split(",") if s}
+    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="collabkg-bench-"))
+    workdir.mkdir(parents=True, exist_ok=True)
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; workdir {workdir}")
+    print(f"{'stage':<22} {'scale':<5} {'system':<24} {'seconds':>11} {'records/s':>16} {'triples/s':>15} {'peak':>11}")
+    rows = []
+    if not only or "build" in only:
+        rows += build_rows(scales, workdir, args.baseline_max_scale)
+    for mod_path in sorted(HERE.glob("bench_*.py")):
+        name = mod_path.stem
+        if only and name not in only and name.removeprefix("bench_") not in only:
+            continue
+        mod = importlib.import_module(name)
+        for r in mod.run(scales, workdir):
+            rows.append(r)
+            print_row(r)
+    out = HERE / "results.json"
+    out.write_text(json.dumps({"machine": {"arch": platform.machine(), "cores": os.cpu_count(), "python": platform.python_version(),
+                                           "date": time.strftime("%Y-%m-%d")}, "rows": rows}, indent=1) + "\n")
+    print(f"written {out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
