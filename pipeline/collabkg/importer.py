@@ -132,6 +132,7 @@ def ingest(
                 rej = Rejection(item.file, item.record, item.field, item.message)
                 summary.rejected.append(rej)
                 print(rej, file=err)
+                _quarantine(validator, store, rej)
                 continue
             try:
                 triples = map_record(item, iris)
@@ -139,6 +140,7 @@ def ingest(
                 rej = Rejection(item.file, item.record_id, "-", f"cannot map record: {e}")
                 summary.rejected.append(rej)
                 print(rej, file=err)
+                _quarantine(validator, store, rej)
                 continue
             g = iris.graph(item.source, item.record_id)
             if g in batch:  # the same record twice in one run: the later one wins
@@ -151,8 +153,16 @@ def ingest(
         print(msg, file=err)
     summary.triples_in_store = store.count_triples()
     summary.classes = class_counts(store)
+    summary.quarantine = getattr(validator, "quarantine_path", None)
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _quarantine(validator, store: Store, rejection: Rejection) -> None:
+    """Unreadable records go to the validator's quarantine file too (when it keeps one)."""
+    keep = getattr(validator, "quarantine_rejection", None)
+    if keep is not None:
+        keep(store, rejection)
 
 
 def build(store: Store, paths: Iterable[str | Path] | None = None, **kwargs) -> ImportSummary:

@@ -99,6 +99,9 @@ def _registry() -> dict[str, Mapper]:
         pass
     else:
         reg["openalex"] = openalex.map_record
+    from collabkg.mapping import turtle_records
+
+    reg["turtle"] = turtle_records.map_record
     return reg
 
 

@@ -8,13 +8,14 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from collabkg.records import RecordError, SourceRecord
-from collabkg.sources import cordis_xml, openalex_json
+from collabkg.sources import cordis_xml, openalex_json, turtle_records
 
 Reader = Callable[[Path], Iterator[SourceRecord | RecordError]]
 
 FORMATS: dict[str, Reader] = {
     "cordis-xml": cordis_xml.read,
     "openalex-json": openalex_json.read,
+    "turtle": turtle_records.read,
 }
 
 
