@@ -1,0 +1,101 @@
+"""Export benchmark: `collabkg export` (streaming, sorted Turtle) beside rdflib's Turtle
+serializer on the same graph, at several scales of the real CORDIS records.
+
+Each measurement runs in its own subprocess, so its peak memory (max RSS) is its own. The
+baseline loads the same triples into an rdflib Graph and calls ``serialize(format="turtle")``
+(its cost grows sharply with the graph: rdflib issue 2135); above ``BASELINE_MAX_TRIPLES`` it
+is not run and its row has ``seconds`` None.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+BASELINE_MAX_TRIPLES = 2_500_000
+
+_PEAK = "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+
+BUILD = """
+import io, sys
+from collabkg.importer import build
+from collabkg.store import EmbeddedStore
+with EmbeddedStore(sys.argv[2]) as s:
+    build(s, [sys.argv[1]], progress=False, err=io.StringIO())
+"""
+
+EXPORT = """
+import json, sys, time
+from collabkg.store import EmbeddedStore
+from collabkg import export as ex
+s = EmbeddedStore(sys.argv[1], read_only=True)
+records = sum(1 for g in s.graph_names() if "/graph/cordis/" in g)
+t = time.perf_counter()
+r = ex.export(s, sys.argv[2], "turtle")
+print(json.dumps({"seconds": time.perf_counter() - t, "triples": r.statements, "records": records}))
+""" + _PEAK
+
+BASELINE = """
+import json, sys, time
+import pyoxigraph as ox, rdflib
+s = ox.Store.read_only(sys.argv[1])
+def term(t):
+    if isinstance(t, ox.NamedNode): return rdflib.URIRef(t.value)
+    if isinstance(t, ox.BlankNode): return rdflib.BNode(t.value)
+    if t.language: return rdflib.Literal(t.value, lang=t.language)
+    return rdflib.Literal(t.value, datatype=rdflib.URIRef(t.datatype.value))
+g = rdflib.Graph()
+for q in s:
+    g.add((term(q.subject), term(q.predicate), term(q.object)))
+t = time.perf_counter()
+g.serialize(destination=sys.argv[2], format="turtle")
+print(json.dumps({"seconds": time.perf_counter() - t, "triples": len(g)}))
+""" + _PEAK
+
+
+def _measure(code: str, *args: str) -> tuple[dict, float]:
+    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")}
+    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True).stdout
+    lines = out.strip().splitlines()
+    return json.loads(lines[-2]), float(lines[-1])
+
+
+def _row(system, scale, seconds, records, triples, peak):
+    return {"stage": "export-turtle", "scale": scale, "system": system, "seconds": seconds,
+            "records_per_s": records / seconds if seconds and records else None,
+            "triples_per_s": triples / seconds if seconds and triples else None, "peak_mb": peak}
+
+
+def run(scales: list[int], workdir: Path) -> list[dict]:
+    from scaleup import scaled_zip
+
+    rows = []
+    workdir = Path(workdir)
+    for scale in scales:
+        store = workdir / f"export-store-x{scale}"
+        if not store.exists():
+            env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")}
+            subprocess.run([sys.executable, "-c", BUILD, str(scaled_zip(scale, workdir)), str(store)], check=True, env=env)
+        res, peak = _measure(EXPORT, str(store), str(workdir / f"export-x{scale}.ttl"))
+        rows.append(_row("collabkg", scale, res["seconds"], res["records"], res["triples"], peak))
+        if res["triples"] <= BASELINE_MAX_TRIPLES:
+            # the baseline's peak includes holding the graph in memory, which its serializer needs
+            b, bpeak = _measure(BASELINE, str(store), str(workdir / f"export-rdflib-x{scale}.ttl"))
+            rows.append(_row("baseline", scale, b["seconds"], res["records"], b["triples"], bpeak))
+        else:
+            rows.append(_row("baseline", scale, None, res["records"], None, None))
+    return rows
+
+
+if __name__ == "__main__":
+    import tempfile
+
+    scales = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "1").split(",")]
+    with tempfile.TemporaryDirectory() as d:
+        for r in run(scales, Path(d)):
+            print(json.dumps(r))
