@@ -169,7 +169,6 @@ class EmbeddedStore(Store):
                 self._store.add(q)
             yield self
             self._store.flush()
-            self._store.optimize()
         except BaseException:
             del self._store
             self._store, self._bulk = main, False

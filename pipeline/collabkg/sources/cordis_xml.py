@@ -5,6 +5,7 @@ organisations nested inside results are not.
 """
 from __future__ import annotations
 
+import os
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -58,19 +59,61 @@ def read(path: Path) -> Iterator[SourceRecord | RecordError]:
     except (zipfile.BadZipFile, OSError) as e:
         raise InputError(f"{path}: not a readable zip file ({e})") from None
     with zf:
-        for info in zf.infolist():
-            if info.is_dir() or not info.filename.lower().endswith(".xml"):
-                continue
-            name = info.filename
+        names = [i.filename for i in zf.infolist() if not i.is_dir() and i.filename.lower().endswith(".xml")]
+    if len(names) >= PARALLEL_MIN_ENTRIES and (os.cpu_count() or 1) > 1 and "fork" in _start_methods():
+        yield from _read_zip_parallel(path, names)
+    else:
+        yield from _read_zip_entries((str(path), names))
+
+
+PARALLEL_MIN_ENTRIES = 400
+
+
+def _start_methods() -> list[str]:
+    import multiprocessing
+
+    return multiprocessing.get_all_start_methods()
+CHUNK = 64
+
+
+def _read_zip_entries(job: tuple[str, list[str]]) -> list[SourceRecord | RecordError]:
+    path, names = job
+    out = []
+    with zipfile.ZipFile(path) as zf:
+        for name in names:
+            info = zf.getinfo(name)
             if info.file_size > MAX_FILE_BYTES:
-                yield RecordError(str(path), name, "-", f"entry is {info.file_size} bytes, over the {MAX_FILE_BYTES} limit")
+                out.append(RecordError(path, name, "-", f"entry is {info.file_size} bytes, over the {MAX_FILE_BYTES} limit"))
                 continue
             try:
                 data = zf.read(info)
             except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as e:
-                yield RecordError(str(path), name, "-", f"cannot read zip entry ({e})")
+                out.append(RecordError(path, name, "-", f"cannot read zip entry ({e})"))
                 continue
-            yield parse_file(str(path), name, data)
+            out.append(parse_file(path, name, data))
+    return out
+
+
+def _read_zip_parallel(path: Path, names: list[str]) -> Iterator[SourceRecord | RecordError]:
+    """Parse zip entries in a worker process while the caller maps and writes.
+
+    A bounded window of chunks keeps memory flat whatever the size of the zip; order is kept.
+    """
+    from concurrent.futures import ProcessPoolExecutor
+    from multiprocessing import get_context
+
+    jobs = [(str(path), names[i:i + CHUNK]) for i in range(0, len(names), CHUNK)]
+    window = 4
+    # fork: the worker only parses XML, and needs no re-import of the caller's main module.
+    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as ex:
+        pending = [ex.submit(_read_zip_entries, j) for j in jobs[:window]]
+        next_job = window
+        while pending:
+            chunk = pending.pop(0).result()
+            if next_job < len(jobs):
+                pending.append(ex.submit(_read_zip_entries, jobs[next_job]))
+                next_job += 1
+            yield from chunk
 
 
 def zlib_error():
