@@ -73,6 +73,8 @@ class Check:
                 if p is not None:
                     path = str(p)
                 msg = _substitute(msg, row)
+                if value is None:  # SHACL: on a node shape, an unbound ?value is the focus node
+                    value = this
             out.append(Result(str(this), path, self.component, self.severity, str(value) if value is not None else None, self.shape, msg))
         return out
 

@@ -330,7 +330,9 @@ def run_pyshacl(data_graph) -> list[Result]:
     import pyshacl
     import rdflib
 
-    _, report, _ = pyshacl.validate(data_graph, shacl_graph=shapes_graph(), inference="none", advanced=False, allow_warnings=True)
+    _, report, text = pyshacl.validate(data_graph, shacl_graph=shapes_graph(), inference="none", advanced=False, allow_warnings=True)
+    if not isinstance(report, rdflib.Graph):  # pySHACL refused the shapes
+        raise RuntimeError(f"pySHACL: {text}")
     sh = rdflib.Namespace(SH)
     out = set()
     for node in report.subjects(rdflib.RDF.type, sh.ValidationResult):
