@@ -48,7 +48,28 @@ def parser() -> argparse.ArgumentParser:
 
     for register in _extensions():
         register(sub)
+    for command in sub.choices.values():  # every command with --store can use a remote store
+        if "--store" in command._option_string_actions and "--endpoint" not in command._option_string_actions:
+            _remote_args(command)
     return ap
+
+
+class _Endpoint(argparse.Action):
+    """``--endpoint URL``; also fills ``store`` so that commands with an optional store
+    (``validate --store``) see that one was given."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        namespace.endpoint = values
+        if getattr(namespace, "store", None) is None:
+            namespace.store = values
+
+
+def _remote_args(p: argparse.ArgumentParser) -> None:
+    g = p.add_argument_group("remote store (a SPARQL 1.1 server instead of --store; credentials from $COLLABKG_ENDPOINT_USER/$COLLABKG_ENDPOINT_PASSWORD)")
+    g.add_argument("--endpoint", metavar="URL", action=_Endpoint, help="SPARQL query endpoint (its default graph must be the union of the named graphs)")
+    g.add_argument("--update-endpoint", metavar="URL", help="SPARQL update endpoint (writes: one UPDATE request per batch)")
+    g.add_argument("--graph-store", metavar="URL", help="SPARQL 1.1 Graph Store Protocol endpoint (writes: PUT per named graph)")
+    g.add_argument("--bulk-dir", metavar="DIR", help="write batches as N-Quads files for the server's bulk loader instead of over HTTP")
 
 
 def _extensions():
@@ -59,6 +80,10 @@ def _extensions():
 
 
 def open_store_from_args(args, read_only: bool = False):
+    if getattr(args, "endpoint", None):
+        from collabkg.remote_store import open_remote
+
+        return open_remote(args, read_only=read_only)
     from collabkg.store import EmbeddedStore
 
     return EmbeddedStore(args.store, read_only=read_only)
