@@ -1,0 +1,113 @@
+"""``collabkg queries`` (list the stored query catalogue) and ``collabkg query NAME`` (run one)."""
+from __future__ import annotations
+
+import csv
+import json
+import sys
+
+FORMATS = ("table", "csv", "tsv", "json")
+
+
+def register(sub) -> None:
+    ls = sub.add_parser("queries", help="list the stored queries (name, summary, parameters)")
+    ls.add_argument("name", nargs="?", metavar="NAME", help="show one query in full (description, parameters, columns)")
+    ls.set_defaults(func=cmd_queries)
+
+    q = sub.add_parser("query", help="run a stored query: collabkg query NAME --param key=value ...")
+    q.add_argument("name", metavar="NAME", help="stored query name (see `collabkg queries`)")
+    q.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="a parameter value (repeatable)")
+    q.add_argument("--store", metavar="DIR", help="store folder (default: $COLLABKG_STORE, else ./.collabkg/store)")
+    q.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
+    q.set_defaults(func=cmd_query)
+
+
+def _catalogue_call(fn, *args):
+    """Turn catalogue and parameter errors into usage errors (exit 2)."""
+    from collabkg.catalogue import CatalogueError, ParamError
+    from collabkg.cli import UsageError
+
+    try:
+        return fn(*args)
+    except (CatalogueError, ParamError) as e:
+        raise UsageError(str(e)) from None
+
+
+def cmd_queries(args) -> int:
+    from collabkg import catalogue
+
+    out = sys.stdout.write
+    if args.name:
+        q = _catalogue_call(catalogue.get, args.name)
+        out(f"{q.name}: {q.summary}\n\n{q.description}\n\nparameters:\n")
+        for p in q.params or ():
+            out(f"  {p.describe()}  {p.description}\n")
+        if not q.params:
+            out("  (none)\n")
+        out("columns:\n")
+        for c in q.columns:
+            out(f"  {c.name}  {c.meaning}\n")
+        out(f"keywords: {', '.join(q.keywords)}\nfile: {q.path}\n")
+        return 0
+    for q in _catalogue_call(catalogue.catalogue).values():
+        params = ", ".join(p.describe() for p in q.params) or "-"
+        out(f"{q.name}\n    {q.summary}\n    parameters: {params}\n")
+    return 0
+
+
+def _params(pairs: list[str]) -> dict[str, str]:
+    from collabkg.cli import UsageError
+
+    out: dict[str, str] = {}
+    for pair in pairs:
+        key, sep, value = pair.partition("=")
+        if not sep or not key.strip():
+            raise UsageError(f"--param {pair!r}: expected KEY=VALUE")
+        key = key.strip()
+        if key in out:
+            raise UsageError(f"--param {key}: given twice")
+        out[key] = value
+    return out
+
+
+def cmd_query(args) -> int:
+    from collabkg import catalogue
+    from collabkg.cli import open_store_from_args
+
+    q = _catalogue_call(catalogue.get, args.name)
+    params = _params(args.param)
+    _catalogue_call(catalogue.bind, q, params)  # validate before opening the store
+    with open_store_from_args(args, read_only=True) as store:
+        result = _catalogue_call(catalogue.run, q, store, params)
+    write(result, args.format, sys.stdout)
+    return 0
+
+
+def write(result, fmt: str, out) -> None:
+    """csv/tsv: the declared columns as header, plain values; json: a list of objects."""
+    rows = result.plain_rows()
+    if fmt in ("csv", "tsv"):
+        w = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
+        w.writerow(result.columns)
+        w.writerows(rows)
+    elif fmt == "json":
+        from collabkg.catalogue import plain
+
+        records = [{c: _json_value(v, plain) for c, v in r.items()} for r in result.records()]
+        json.dump(records, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    else:
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*result.columns)
+        for r in rows:
+            table.add_row(*r)
+        Console(file=out, width=200).print(table)
+        out.write(f"{len(rows)} row(s)\n")
+
+
+def _json_value(v, plain):
+    # Integers stay JSON numbers; decimals and dates as plain text (no float rounding).
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    return plain(v)
