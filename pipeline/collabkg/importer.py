@@ -179,6 +179,7 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, **kwargs) -> 
     from collabkg import linking  # post-import: CORDIS organisation ↔ OpenAlex institution, split authors
 
     linking.link_sources(store, base=kwargs.get("base"))
+    __import__("collabkg.themes").themes.assign_themes(store, base=kwargs.get("base"))  # themes graph (ontology/themes.ttl)
     return summary
 
 
