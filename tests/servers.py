@@ -192,3 +192,78 @@ def start_virtuoso(workdir: Path, bulk_dir: Path | None = None):
         yield server
     finally:
         stop(proc)
+
+
+class Chromium:
+    """Headless Chromium driven over the Chrome DevTools Protocol (a websocket; websocket-client)."""
+
+    def __init__(self, exe: str, profile: Path, flags: list[str]):
+        self.exe, self.profile, self.flags = exe, profile, flags
+        self.proc = None
+        self.ws = None
+        self._id = 0
+
+    def __enter__(self):
+        import json
+        import re
+
+        import websocket
+
+        self.profile.mkdir(parents=True, exist_ok=True)
+        self.proc = subprocess.Popen(
+            [self.exe, *self.flags, f"--user-data-dir={self.profile}", "--remote-debugging-port=0", "about:blank"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        )
+        url, deadline = None, time.monotonic() + 60
+        while url is None and time.monotonic() < deadline:  # chromium prints its DevTools address on stderr
+            line = self.proc.stderr.readline()
+            if not line and self.proc.poll() is not None:
+                raise RuntimeError(f"chromium exited with {self.proc.returncode}")
+            m = re.search(r"DevTools listening on (ws://\S+)", line)
+            url = m.group(1) if m else None
+        if url is None:
+            raise RuntimeError("chromium did not open its DevTools port")
+        port = int(re.search(r":(\d+)/", url).group(1))
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as r:
+            page = next(t for t in json.load(r) if t["type"] == "page")
+        self.ws = websocket.create_connection(page["webSocketDebuggerUrl"], timeout=30, suppress_origin=True)
+        self.call("Page.enable")
+        return self
+
+    def call(self, method: str, **params):
+        import json
+
+        self._id += 1
+        self.ws.send(json.dumps({"id": self._id, "method": method, "params": params}))
+        while True:
+            msg = json.loads(self.ws.recv())
+            if msg.get("id") == self._id:
+                if "error" in msg:
+                    raise RuntimeError(f"{method}: {msg['error']}")
+                return msg.get("result", {})
+
+    def navigate(self, url: str) -> None:
+        self.call("Page.navigate", url=url)
+
+    def evaluate(self, expression: str):
+        r = self.call("Runtime.evaluate", expression=expression, returnByValue=True, awaitPromise=True)
+        if "exceptionDetails" in r:
+            raise RuntimeError(f"{expression}: {r['exceptionDetails']}")
+        return r["result"].get("value")
+
+    def wait_for(self, condition: str, seconds: float = 60.0) -> None:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            try:
+                if self.evaluate(f"!!({condition})"):
+                    return
+            except RuntimeError:
+                pass  # the page is still loading
+            time.sleep(0.1)
+        raise AssertionError(f"timed out waiting for {condition}; page text: {self.evaluate('document.body && document.body.innerText')!r}")
+
+    def __exit__(self, *exc):
+        if self.ws is not None:
+            self.ws.close()
+        if self.proc is not None:
+            stop(self.proc)

@@ -1,0 +1,227 @@
+"""The read-only SPARQL 1.1 Protocol part of ``collabkg serve``: guards, limits, result formats."""
+from __future__ import annotations
+
+import csv
+import io
+import json
+import re
+import threading
+import time
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+from xml.sax.saxutils import escape
+
+import pyoxigraph as ox
+
+# Tokens that matter for the guards; strings, IRIs and comments first, so that a keyword inside
+# them is not mistaken for code.
+_TOKENS = re.compile(
+    r'''(?P<comment>\#[^\n]*)
+      | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
+                   |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
+      | (?P<iri><[^<>"{}|^`\\\s]*>)
+      | (?P<word>[A-Za-z_][\w-]*)''',
+    re.X,
+)
+_UPDATE_WORDS = {"INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD"}
+
+SELECT_TYPES = {
+    "application/sparql-results+json": ox.QueryResultsFormat.JSON,
+    "application/json": ox.QueryResultsFormat.JSON,
+    "application/sparql-results+xml": ox.QueryResultsFormat.XML,
+    "application/xml": ox.QueryResultsFormat.XML,
+    "text/csv": ox.QueryResultsFormat.CSV,
+    "text/tab-separated-values": ox.QueryResultsFormat.TSV,
+}
+GRAPH_TYPES = {
+    "text/turtle": ox.RdfFormat.TURTLE,
+    "application/n-triples": ox.RdfFormat.N_TRIPLES,
+    "application/ld+json": ox.RdfFormat.JSON_LD,
+    "application/rdf+xml": ox.RdfFormat.RDF_XML,
+    "text/plain": ox.RdfFormat.N_TRIPLES,
+}
+
+
+class ProtocolError(Exception):
+    """A request the endpoint refuses; ``status`` is the HTTP status to answer with."""
+
+    def __init__(self, status: int, message: str):
+        super().__init__(message)
+        self.status = status
+
+
+@dataclass
+class Limits:
+    timeout: float = 30.0          # seconds per query
+    max_rows: int = 10_000         # solutions (or triples) per answer
+    allow_service: tuple[str, ...] = field(default_factory=tuple)  # hosts SERVICE may call
+
+
+def check_query(text: str, limits: Limits) -> None:
+    """Refuse updates and SERVICE calls to hosts not explicitly allowed (before running anything)."""
+    words = [(m.group("word"), m) for m in _TOKENS.finditer(text) if m.group("word")]
+    first = next((w.upper() for w, _ in words if w.upper() not in ("PREFIX", "BASE")), "")
+    if first in _UPDATE_WORDS or first == "WITH":
+        raise ProtocolError(403, "this endpoint is read-only: SPARQL UPDATE is refused")
+    tokens = [m for m in _TOKENS.finditer(text) if not m.group("comment") and not m.group("string")]
+    for i, m in enumerate(tokens):
+        if (m.group("word") or "").upper() != "SERVICE":
+            continue
+        nxt = tokens[i + 1] if i + 1 < len(tokens) else None
+        if nxt is not None and (nxt.group("word") or "").upper() == "SILENT":
+            nxt = tokens[i + 2] if i + 2 < len(tokens) else None
+        host = urlsplit(nxt.group("iri")[1:-1]).hostname if nxt is not None and nxt.group("iri") else None
+        if host is None or host not in limits.allow_service:
+            allowed = ", ".join(limits.allow_service) or "none (serve --allow-service HOST)"
+            raise ProtocolError(403, f"SERVICE to {host or 'a computed endpoint'} is refused; allowed hosts: {allowed}")
+
+
+def negotiate(accept: str, offers: dict, default: str) -> str | None:
+    """The media type of ``offers`` the Accept header prefers (q-values honoured), None if none fits."""
+    if not accept.strip():
+        return default
+    best, best_q = None, 0.0
+    for i, part in enumerate(accept.split(",")):
+        bits = [b.strip() for b in part.split(";")]
+        mt, q = bits[0].lower(), 1.0
+        for b in bits[1:]:
+            if b.startswith("q="):
+                try:
+                    q = float(b[2:])
+                except ValueError:
+                    q = 0.0
+        if mt in ("*/*", "application/*", "text/*"):
+            cand = default if mt == "*/*" or default.startswith(mt[:-1]) else next((o for o in offers if o.startswith(mt[:-1])), None)
+        else:
+            cand = mt if mt in offers else None
+        if cand and q > best_q - 1e-9 * i and q > best_q:
+            best, best_q = cand, q
+    return best
+
+
+def run_query(store, text: str, limits: Limits, default_graphs=(), named_graphs=()):
+    """Run ``text`` with the timeout and row limit; return ("solutions", variables, rows),
+    ("boolean", value) or ("triples", list). Raises ProtocolError for refused, timed-out,
+    too-large or malformed queries."""
+    check_query(text, limits)
+    deadline = time.monotonic() + limits.timeout
+    cancelled = threading.Event()
+    box: dict = {}
+
+    def work():
+        try:
+            if default_graphs or named_graphs:
+                raw = getattr(store, "raw", None)
+                if raw is None:
+                    raise ProtocolError(400, "default-graph-uri/named-graph-uri are not supported on this store")
+                kw = {}
+                if default_graphs:
+                    kw["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
+                if named_graphs:
+                    kw["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
+                result = raw.query(text, **kw)
+            else:
+                result = store.query(text)
+            if isinstance(result, ox.QueryBoolean) or isinstance(result, bool):
+                box["out"] = ("boolean", bool(result))
+                return
+            rows = []
+            for item in result:
+                # Checked per row: a timed-out query stops as soon as it yields its next row.
+                if cancelled.is_set() or time.monotonic() > deadline:
+                    raise ProtocolError(503, f"query timed out after {limits.timeout:g} s (the server's --query-timeout)")
+                rows.append(item)
+                if len(rows) > limits.max_rows:
+                    raise ProtocolError(
+                        413, f"the answer has more than {limits.max_rows} rows (the server's --max-rows); add a LIMIT or narrow the query"
+                    )
+            if isinstance(result, ox.QuerySolutions):
+                box["out"] = ("solutions", list(result.variables), rows)
+            else:
+                box["out"] = ("triples", rows)
+        except ProtocolError as e:
+            box["err"] = e
+        except SyntaxError as e:
+            box["err"] = ProtocolError(400, f"SPARQL syntax error: {e}")
+        except Exception as e:  # noqa: BLE001 - any store failure becomes a clear 500 message
+            box["err"] = ProtocolError(500, f"query failed: {e}")
+
+    t = threading.Thread(target=work, daemon=True, name="sparql-query")
+    t.start()
+    t.join(limits.timeout)
+    if t.is_alive():
+        cancelled.set()
+        raise ProtocolError(503, f"query timed out after {limits.timeout:g} s (the server's --query-timeout)")
+    if "err" in box:
+        raise box["err"]
+    return box["out"]
+
+
+def serialize(out, media_type: str) -> bytes:
+    """The answer in ``media_type`` (one of SELECT_TYPES for solutions and booleans, GRAPH_TYPES for triples)."""
+    kind = out[0]
+    if kind == "triples":
+        return ox.serialize(out[1], format=GRAPH_TYPES[media_type]) or b""
+    fmt = SELECT_TYPES[media_type]
+    if kind == "boolean":
+        value = "true" if out[1] else "false"
+        if fmt == ox.QueryResultsFormat.JSON:
+            return json.dumps({"head": {}, "boolean": out[1]}).encode()
+        if fmt == ox.QueryResultsFormat.XML:
+            return (f'<?xml version="1.0"?>\n<sparql xmlns="{_SR}"><head/><boolean>{value}</boolean></sparql>\n').encode()
+        return f"{value}\n".encode()
+    _, variables, rows = out
+    names = [v.value for v in variables]
+    cells = [[r[n] for n in names] for r in rows]
+    if fmt == ox.QueryResultsFormat.JSON:
+        bindings = [{n: _json_term(t) for n, t in zip(names, row) if t is not None} for row in cells]
+        return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False).encode("utf-8")
+    if fmt == ox.QueryResultsFormat.TSV:
+        lines = ["\t".join("?" + n for n in names)] + ["\t".join("" if t is None else str(t) for t in row) for row in cells]
+        return ("\n".join(lines) + "\n").encode("utf-8")
+    if fmt == ox.QueryResultsFormat.CSV:
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\r\n")
+        w.writerow(names)
+        w.writerows([["" if t is None else t.value for t in row] for row in cells])
+        return buf.getvalue().encode("utf-8")
+    parts = [f'<?xml version="1.0"?>\n<sparql xmlns="{_SR}"><head>']
+    parts += [f'<variable name="{n}"/>' for n in names]
+    parts.append("</head><results>")
+    for row in cells:
+        parts.append("<result>")
+        for n, t in zip(names, row):
+            if t is not None:
+                parts.append(f'<binding name="{n}">{_xml_term(t)}</binding>')
+        parts.append("</result>")
+    parts.append("</results></sparql>\n")
+    return "".join(parts).encode("utf-8")
+
+
+_SR = "http://www.w3.org/2005/sparql-results#"
+_Q = {'"': "&quot;"}
+
+
+def _json_term(t) -> dict:
+    if isinstance(t, ox.NamedNode):
+        return {"type": "uri", "value": t.value}
+    if isinstance(t, ox.BlankNode):
+        return {"type": "bnode", "value": t.value}
+    d = {"type": "literal", "value": t.value}
+    if t.language:
+        d["xml:lang"] = t.language
+    elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        d["datatype"] = t.datatype.value
+    return d
+
+
+def _xml_term(t) -> str:
+    if isinstance(t, ox.NamedNode):
+        return f"<uri>{escape(t.value)}</uri>"
+    if isinstance(t, ox.BlankNode):
+        return f"<bnode>{escape(t.value)}</bnode>"
+    if t.language:
+        return f'<literal xml:lang="{escape(t.language, _Q)}">{escape(t.value)}</literal>'
+    if t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+        return f'<literal datatype="{escape(t.datatype.value, _Q)}">{escape(t.value)}</literal>'
+    return f"<literal>{escape(t.value)}</literal>"
