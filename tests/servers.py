@@ -189,6 +189,8 @@ def start_virtuoso(workdir: Path, bulk_dir: Path | None = None):
             env={"COLLABKG_ENDPOINT_USER": "dba", "COLLABKG_ENDPOINT_PASSWORD": "dba", "COLLABKG_ENDPOINT_AUTH": "digest"},
         )
         server.sql_port = sql_port  # for the bulk loader (ld_dir / rdf_loader_run)
+        server.bulk_dir = bulk
+        bulk.mkdir(parents=True, exist_ok=True)
         yield server
     finally:
         stop(proc)

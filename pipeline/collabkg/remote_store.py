@@ -198,6 +198,7 @@ class RemoteStore(Store):
     def _snapshot(self, names: list[str]) -> dict[str, list[ox.Triple]]:
         """The current content of ``names`` (graphs that do not exist are absent)."""
         old: dict[str, list[ox.Triple]] = {}
+        names = [g for g in names if _is_iri(g)]  # anything else cannot be on the server (its PUT will fail)
         for i in range(0, len(names), SNAPSHOT_CHUNK):
             values = " ".join(f"<{g}>" for g in names[i : i + SNAPSHOT_CHUNK])
             for r in self.query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"):
@@ -258,6 +259,14 @@ class RemoteStore(Store):
         if self._http is not None:
             self._http.close()
             self._http = None
+
+
+def _is_iri(g: str) -> bool:
+    try:
+        ox.NamedNode(g)
+        return True
+    except ValueError:
+        return False
 
 
 def _ntriples(ts) -> bytes:
