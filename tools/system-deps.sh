@@ -3,7 +3,7 @@
 # In CI a package that cannot be installed makes the tests that need it fail;
 # on a user's machine those tests skip and say how to install it.
 set -u
-PKGS="raptor2-utils chromium"
+PKGS="raptor2-utils chromium virtuoso-opensource-7"
 missing=""
 for p in $PKGS; do
   dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
