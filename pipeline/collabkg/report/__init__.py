@@ -85,7 +85,7 @@ class Report:
             cells = []
             for col, value, text in zip(result.columns, records[i].values(), plain[i]):
                 num = isinstance(value, (int, Decimal)) and not isinstance(value, bool)
-                shown = f"{value:,}" if num else text
+                shown = f"{value:,}" if num and col != "year" else text  # years without separators
                 extra = f" ({html.escape(self.names[text])})" if col.startswith("country") and text in self.names else ""
                 cells.append(f'<td class="{"num" if num else "txt"}" data-col="{col}">{html.escape(shown)}{extra}</td>')
             body.append("<tr>" + "".join(cells) + "</tr>")
