@@ -197,12 +197,39 @@ class EmbeddedStore(Store):
 
 def _open(p: Path, read_only: bool) -> ox.Store:
     try:
-        return ox.Store.read_only(str(p)) if read_only else ox.Store(str(p))
+        store = ox.Store.read_only(str(p)) if read_only else ox.Store(str(p))
     except OSError as e:
         msg = str(e)
         if "lock" in msg.lower():
-            raise StoreError(f"{p}: the store is locked by another process (one writer at a time): {msg}") from None
+            pid = _writer_pid(p)
+            who = f"process {pid}" if pid else "another process"
+            raise StoreError(f"{p}: store is locked by {who} (one writer at a time; wait for it to finish)") from None
         raise StoreError(f"{p}: cannot open the store: {msg}") from None
+    if not read_only:
+        _write_pid(p)
+    return store
+
+
+def _pid_file(p: Path) -> Path:
+    # Beside the store, not inside: the staging swap renames the store folder.
+    return p.with_name(p.name + ".writer-pid")
+
+
+def _write_pid(p: Path) -> None:
+    """Name the writer for a second writer's error message. RocksDB's own lock (released by
+    the kernel when the process dies, even by kill -9) is the lock; a stale pid file is harmless
+    because it is only read when that lock is held."""
+    try:
+        _pid_file(p).write_text(f"{os.getpid()}\n")
+    except OSError:
+        pass  # e.g. disk full: the message then just says "another process"
+
+
+def _writer_pid(p: Path) -> int | None:
+    try:
+        return int(_pid_file(p).read_text().strip())
+    except (OSError, ValueError):
+        return None
 
 
 def _staging_paths(p: Path) -> tuple[Path, Path]:
@@ -225,6 +252,7 @@ def _recover_staging(p: Path) -> None:
         done.unlink(missing_ok=True)
         shutil.rmtree(staging, ignore_errors=True)
         shutil.rmtree(old, ignore_errors=True)
+    _pid_file(staging).unlink(missing_ok=True)
 
 
 def open_store(path: str | os.PathLike | None = None, read_only: bool = False) -> EmbeddedStore:
