@@ -66,6 +66,9 @@ def read(path: Path) -> Iterator[SourceRecord | RecordError]:
             return
         yield RecordError(str(path), "-", "-", f"invalid JSON at line {e.lineno} column {e.colno}: {e.msg}")
         return
+    except RecursionError:  # hostile input: json recurses per nesting level
+        yield RecordError(str(path), "-", "-", "JSON nested too deeply (refused)")
+        return
     except (UnicodeDecodeError, OSError, EOFError) as e:
         yield RecordError(str(path), "-", "-", f"cannot read as (gzipped) UTF-8 JSON: {e}")
         return
@@ -78,7 +81,7 @@ def _open(path: Path):
         raw.seek(0)
         return io.TextIOWrapper(gzip.GzipFile(fileobj=raw), encoding="utf-8")
     raw.seek(0)
-    return io.TextIOWrapper(raw, encoding="utf-8")
+    return io.TextIOWrapper(raw, encoding="utf-8-sig")  # -sig: a leading BOM is not part of the JSON
 
 
 def _read_lines(path: Path) -> Iterator[SourceRecord | RecordError]:
@@ -92,6 +95,9 @@ def _read_lines(path: Path) -> Iterator[SourceRecord | RecordError]:
                 obj = json.loads(line)
             except json.JSONDecodeError as e:
                 yield RecordError(str(path), f"line {n}", "-", f"invalid JSON at column {e.colno}: {e.msg}")
+                continue
+            except RecursionError:  # hostile input: json recurses per nesting level
+                yield RecordError(str(path), f"line {n}", "-", "JSON nested too deeply (refused)")
                 continue
             yield parse_work(str(path), obj, f"line {n}")
     except (UnicodeDecodeError, OSError, EOFError) as e:

@@ -32,13 +32,49 @@ def read(path: Path) -> Iterator[SourceRecord | RecordError]:
     if fmt is None:
         yield RecordError(str(path), path.name, "-", f"unknown RDF file type {path.suffix!r}; allowed: {', '.join(FORMATS)}")
         return
+    if fmt == ox.RdfFormat.JSON_LD and (why := _too_deep(path)):
+        yield RecordError(str(path), path.name, "-", why)
+        return
     try:
-        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(path=str(path), format=fmt)]
+        data = path.read_bytes()
+        if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (editors write one): not part of the text
+            data = data[3:]
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(data, format=fmt)]
     except (SyntaxError, ValueError) as e:
         yield RecordError(str(path), path.name, "-", f"not valid {fmt.name}: {e}")
         return
     for rid, ts in split(triples, path.stem):
         yield SourceRecord(SOURCE, str(path), rid, tuple(ts))
+
+
+MAX_JSON_DEPTH = 64
+
+
+def _too_deep(path: Path) -> str | None:
+    """Why a JSON-LD file is refused before parsing, or None. Oxigraph's JSON-LD parser recurses
+    per nesting level and overflows the stack (a segfault that ends the whole import) on a few
+    thousand levels; records written by hand nest a handful."""
+    depth = 0
+    in_string = escaped = False
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 16):
+            for b in chunk:
+                if in_string:
+                    if escaped:
+                        escaped = False
+                    elif b == 0x5C:  # backslash
+                        escaped = True
+                    elif b == 0x22:  # quote
+                        in_string = False
+                elif b == 0x22:
+                    in_string = True
+                elif b in (0x5B, 0x7B):  # [ {
+                    depth += 1
+                    if depth > MAX_JSON_DEPTH:
+                        return f"JSON nested more than {MAX_JSON_DEPTH} levels deep (refused: records nest a few levels)"
+                elif b in (0x5D, 0x7D):
+                    depth -= 1
+    return None
 
 
 def split(triples: list[ox.Triple], default_id: str) -> list[tuple[str, list[ox.Triple]]]:
