@@ -115,12 +115,17 @@ def ingest(
                     summary.rejected.append(r)
                     print(r, file=err)
             items = [it for it in items if it[0].record_id not in rejected]
+        graphs: dict[str, list] = {}
         vocab: dict[str, list] = {}
-        for rec, _, triples in items:
+        for rec, g, triples in items:
+            own, entities = triples.split()
+            graphs[g] = own
+            for (kind, ident), ts in entities.items():  # the latest record describing an entity wins
+                graphs[iris.entity_graph(rec.source, kind, ident)] = ts
             new = [t for t in triples.vocab if t not in vocab_written]
             vocab_written.update(new)
             vocab.setdefault(iris.graph(rec.source, "vocabulary"), []).extend(new)
-        summary.triples_written += store.replace_graphs([(g, triples) for _, g, triples in items], add=list(vocab.items()))
+        summary.triples_written += store.replace_graphs(list(graphs.items()), add=list(vocab.items()))
         summary.accepted += len(items)
         batch.clear()
 

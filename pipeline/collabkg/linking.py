@@ -200,8 +200,8 @@ def _val(term):
     return None if term is None else term.value
 
 
-# Queries match each node's properties inside one record graph (GRAPH ?g): a node repeated in many
-# record graphs would otherwise multiply its rows (the union default graph keeps duplicates).
+# Shared entities (organisations, persons, institutions) are stated once, in their own graphs, so
+# these queries read the union of all graphs.
 
 
 def _iso2(country_iri) -> str | None:
@@ -211,13 +211,13 @@ def _iso2(country_iri) -> str | None:
 def read_organisations(store: Store) -> tuple[list[Named], list[Named]]:
     orgs = {
         Named(r["o"].value, r["n"].value, _iso2(r["c"]), _val(r["r"]))
-        for r in _rows(store, """SELECT DISTINCT ?o ?n ?c ?r WHERE { GRAPH ?g { ?o a ckg:Organisation ; ckg:legalName ?n .
-            OPTIONAL { ?o ckg:country ?c } OPTIONAL { ?o ckg:ror ?r } } }""")
+        for r in _rows(store, """SELECT DISTINCT ?o ?n ?c ?r WHERE { ?o a ckg:Organisation ; ckg:legalName ?n .
+            OPTIONAL { ?o ckg:country ?c } OPTIONAL { ?o ckg:ror ?r } }""")
     }
     insts = {
         Named(r["i"].value, r["n"].value, _iso2(r["c"]), _val(r["r"]))
-        for r in _rows(store, """SELECT DISTINCT ?i ?n ?c ?r WHERE { GRAPH ?g { ?i a ckg:Institution ; ckg:displayName ?n .
-            OPTIONAL { ?i ckg:country ?c } OPTIONAL { ?i ckg:ror ?r } } }""")
+        for r in _rows(store, """SELECT DISTINCT ?i ?n ?c ?r WHERE { ?i a ckg:Institution ; ckg:displayName ?n .
+            OPTIONAL { ?i ckg:country ?c } OPTIONAL { ?i ckg:ror ?r } }""")
     }
     return sorted(orgs, key=lambda x: (x.iri, x.name)), sorted(insts, key=lambda x: (x.iri, x.name))
 
@@ -225,11 +225,11 @@ def read_organisations(store: Store) -> tuple[list[Named], list[Named]]:
 def read_authors(store: Store) -> list[Author]:
     info: dict[str, dict] = {}
     names: dict[str, set[str]] = defaultdict(set)
-    for r in _rows(store, """SELECT DISTINCT ?p ?n WHERE { GRAPH ?g { ?p a ckg:Person ; ckg:displayName ?n } }"""):
+    for r in _rows(store, """SELECT DISTINCT ?p ?n WHERE { ?p a ckg:Person ; ckg:displayName ?n }"""):
         names[r["p"].value].add(r["n"].value)
     for p, ns in names.items():  # a person shown under several names is grouped under the first, sorted
         info[p] = {"name": min(ns), "orcid": set(), "works": set(), "inst": set(), "co": set()}
-    for r in _rows(store, """SELECT DISTINCT ?p ?orcid WHERE { GRAPH ?g { ?p a ckg:Person ; ckg:orcid ?orcid } }"""):
+    for r in _rows(store, """SELECT DISTINCT ?p ?orcid WHERE { ?p a ckg:Person ; ckg:orcid ?orcid }"""):
         if r["p"].value in info:
             info[r["p"].value]["orcid"].add(r["orcid"].value)
     for r in _rows(store, """SELECT DISTINCT ?p ?w ?q WHERE { GRAPH ?g { ?a ckg:author ?p ; ckg:work ?w .
@@ -238,7 +238,7 @@ def read_authors(store: Store) -> list[Author]:
         if d is not None:
             d["works"].add(r["w"].value)
             d["co"].add(r["q"].value)
-    for r in _rows(store, """SELECT DISTINCT ?p ?in WHERE { GRAPH ?g { ?a ckg:author ?p ; ckg:affiliation/ckg:displayName ?in } }"""):
+    for r in _rows(store, """SELECT DISTINCT ?p ?in WHERE { ?a ckg:author ?p ; ckg:affiliation/ckg:displayName ?in }"""):
         if r["p"].value in info:
             info[r["p"].value]["inst"].add(r["in"].value)
     return [

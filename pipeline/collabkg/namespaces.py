@@ -6,8 +6,8 @@ Ontology terms and reference data (countries, roles) have fixed IRIs; instance d
 """
 from __future__ import annotations
 
-import hashlib
 import os
+from functools import lru_cache
 from urllib.parse import quote
 
 CKG = "https://w3id.org/collabkg/ontology#"
@@ -46,6 +46,7 @@ def sparql_prefixes() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
 
 
+@lru_cache(maxsize=65536)
 def _seg(value: str) -> str:
     """Percent-encode a source identifier so that it is always a valid IRI segment."""
     return quote(value.strip(), safe="-._~")
@@ -67,6 +68,16 @@ class IRIs:
     def graph(self, source: str, record_id: str) -> str:
         return self._iri("graph", source, record_id)
 
+    def entity_graph(self, source: str, kind: str, ident: str) -> str:
+        """The graph of a shared entity (organisation, person, institution, funder)."""
+        return self._iri("graph", source, kind, ident)
+
+    def funder(self, openalex_id: str) -> str:
+        return self._iri("funder", openalex_id)
+
+    def award(self, openalex_id: str) -> str:
+        return self._iri("award", openalex_id)
+
     def project(self, grant: str) -> str:
         return self._iri("project", grant)
 
@@ -78,9 +89,9 @@ class IRIs:
         # participant and its third party, and lists a PIC twice under two roles.
         return self._iri("participation", grant, f"{order}-{role}-{pic}")
 
-    def address(self, street: str, postcode: str, city: str, country: str) -> str:
-        key = "\x1f".join((street, postcode, city, country)).encode("utf-8")
-        return self._iri("address", hashlib.sha1(key).hexdigest()[:16])
+    def address(self, pic: str) -> str:
+        """An organisation's address, as stated by the latest record describing it."""
+        return self._iri("organisation", pic, "address")
 
     def programme(self, code: str) -> str:
         return self._iri("programme", code)

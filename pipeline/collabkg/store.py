@@ -124,6 +124,11 @@ class EmbeddedStore(Store):
         n = sum(len(ts) for _, ts in graphs) + sum(len(ts) for _, ts in add)
         try:
             existing = [g for g, _ in graphs if self._store.contains_named_graph(ox.NamedNode(g))]
+            if existing and self._bulk:
+                # Staging copy (all-or-nothing as a whole): refill replaced graphs directly.
+                for g in existing:
+                    self._store.remove_graph(ox.NamedNode(g))
+                existing = []
             if existing:
                 update = _diff_update(self._store, graphs, add, set(existing))
                 if update:

@@ -74,11 +74,35 @@ class Triples(list):
     def __init__(self):
         super().__init__()
         self.vocab: list[ox.Triple] = []
+        self.entities: dict[int, tuple[str, str]] = {}  # triple index -> (kind, id) of its entity graph
 
     def add(self, s, p, o) -> None:
         if o is None:
             return
         self.append(ox.Triple(s, p, o))
+
+    def add_entity(self, entity: tuple[str, str], s, p, o) -> None:
+        """A triple describing a shared entity (an organisation, person, institution, ...).
+
+        It stays part of the record (validation sees it), but the importer stores it in the
+        entity's own graph, replaced by the latest record that describes the entity: stated
+        once, so that queries over the union of graphs see it once.
+        """
+        if o is None:
+            return
+        self.entities[len(self)] = entity
+        self.append(ox.Triple(s, p, o))
+
+    def split(self) -> tuple[list[ox.Triple], dict[tuple[str, str], list[ox.Triple]]]:
+        """The record's own triples, and the triples of each entity it describes."""
+        own, entities = [], {}
+        for i, t in enumerate(self):
+            key = self.entities.get(i)
+            if key is None:
+                own.append(t)
+            else:
+                entities.setdefault(key, {})[t] = None  # ordered, without repeats
+        return own, {k: list(v) for k, v in entities.items()}
 
     def add_vocab(self, s, p, o) -> None:
         if o is None:

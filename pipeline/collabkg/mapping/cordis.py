@@ -137,34 +137,35 @@ def participation(t: Triples, part: Participation, project_node, grant: str, iri
 
 def organisation(t: Triples, o: Organisation, iris: IRIs) -> ox.NamedNode:
     s = ox.NamedNode(iris.organisation(o.pic))
-    t.add(s, A, ckg("Organisation"))
-    t.add(s, ckg("pic"), literal(o.pic))
-    t.add(s, ckg("rcn"), literal(o.rcn))
-    t.add(s, ckg("legalName"), literal(o.legal_name))
-    t.add(s, ckg("shortName"), literal(o.short_name))
-    t.add(s, ckg("vatNumber"), literal(o.vat_number))
-    t.add(s, ckg("departmentName"), literal(o.department))
-    t.add(s, ckg("url"), any_uri(o.url))
+    e = ("organisation", o.pic)
+    t.add_entity(e, s, A, ckg("Organisation"))
+    t.add_entity(e, s, ckg("pic"), literal(o.pic))
+    t.add_entity(e, s, ckg("rcn"), literal(o.rcn))
+    t.add_entity(e, s, ckg("legalName"), literal(o.legal_name))
+    t.add_entity(e, s, ckg("shortName"), literal(o.short_name))
+    t.add_entity(e, s, ckg("vatNumber"), literal(o.vat_number))
+    t.add_entity(e, s, ckg("departmentName"), literal(o.department))
+    t.add_entity(e, s, ckg("url"), any_uri(o.url))
     if o.country:
-        t.add(s, ckg("country"), ox.NamedNode(country(o.country)))
-        t.add(s, ckg("sourceCountryCode"), literal(o.source_country))
+        t.add_entity(e, s, ckg("country"), ox.NamedNode(country(o.country)))
+        t.add_entity(e, s, ckg("sourceCountryCode"), literal(o.source_country))
     if o.address:
         a = o.address
-        addr = ox.NamedNode(iris.address(a.street or "", a.postcode or "", a.city or "", a.country or ""))
-        t.add(s, ckg("address"), addr)
-        t.add(addr, A, ckg("Address"))
-        t.add(addr, ckg("street"), literal(a.street))
-        t.add(addr, ckg("postBox"), literal(a.post_box))
-        t.add(addr, ckg("postcode"), literal(a.postcode))
-        t.add(addr, ckg("city"), literal(a.city))
+        addr = ox.NamedNode(iris.address(o.pic))
+        t.add_entity(e, s, ckg("address"), addr)
+        t.add_entity(e, addr, A, ckg("Address"))
+        t.add_entity(e, addr, ckg("street"), literal(a.street))
+        t.add_entity(e, addr, ckg("postBox"), literal(a.post_box))
+        t.add_entity(e, addr, ckg("postcode"), literal(a.postcode))
+        t.add_entity(e, addr, ckg("city"), literal(a.city))
         if a.country:
-            t.add(addr, ckg("country"), ox.NamedNode(country(a.country)))
-        t.add(addr, ckg("latitude"), literal(a.latitude))
-        t.add(addr, ckg("longitude"), literal(a.longitude))
+            t.add_entity(e, addr, ckg("country"), ox.NamedNode(country(a.country)))
+        t.add_entity(e, addr, ckg("latitude"), literal(a.latitude))
+        t.add_entity(e, addr, ckg("longitude"), literal(a.longitude))
     if o.activity_type:
-        t.add(s, ckg("activityType"), coded(t, o.activity_type, iris.activity_type(o.activity_type.code), "ActivityType"))
+        t.add_entity(e, s, ckg("activityType"), coded(t, o.activity_type, iris.activity_type(o.activity_type.code), "ActivityType"))
     if o.nuts:
-        t.add(s, ckg("nutsRegion"), coded(t, o.nuts, iris.nuts(o.nuts.code), "NutsRegion"))
+        t.add_entity(e, s, ckg("nutsRegion"), coded(t, o.nuts, iris.nuts(o.nuts.code), "NutsRegion"))
     return s
 
 

@@ -20,11 +20,6 @@ def map_record(rec: SourceRecord, iris: IRIs) -> Triples:
     return t
 
 
-def _mint(iris: IRIs, kind: str, openalex_id: str) -> ox.NamedNode:
-    # Funders and awards have no IRIs.<kind> minting method yet; same base and encoding as the others.
-    return ox.NamedNode(iris._iri(kind, openalex_id))
-
-
 def work(t: Triples, w: Work, iris: IRIs) -> ox.NamedNode:
     s = ox.NamedNode(iris.work(doi=w.doi, openalex_id=w.openalex_id))
     t.add(s, A, ckg("Work"))
@@ -77,29 +72,33 @@ def authorship(t: Triples, a: Authorship, work_node, work_key: str, iris: IRIs) 
 
 def person(t: Triples, p: Person, iris: IRIs) -> ox.NamedNode:
     s = ox.NamedNode(iris.person(p.openalex_id))
-    t.add(s, A, ckg("Person"))
-    t.add(s, ckg("openalexId"), literal(p.openalex_id))
-    t.add(s, ckg("displayName"), literal(p.display_name))
+    e = ("person", p.openalex_id)
+    t.add_entity(e, s, A, ckg("Person"))
+    t.add_entity(e, s, ckg("openalexId"), literal(p.openalex_id))
+    t.add_entity(e, s, ckg("displayName"), literal(p.display_name))
     if p.orcid:
-        t.add(s, ckg("orcid"), ox.NamedNode(p.orcid))
+        t.add_entity(e, s, ckg("orcid"), ox.NamedNode(p.orcid))
     return s
 
 
 def institution(t: Triples, i: Institution, iris: IRIs) -> ox.NamedNode:
     s = ox.NamedNode(iris.institution(i.openalex_id))
-    t.add(s, A, ckg("Institution"))
-    t.add(s, ckg("openalexId"), literal(i.openalex_id))
-    t.add(s, ckg("displayName"), literal(i.display_name))
+    e = ("institution", i.openalex_id)
+    t.add_entity(e, s, A, ckg("Institution"))
+    t.add_entity(e, s, ckg("openalexId"), literal(i.openalex_id))
+    t.add_entity(e, s, ckg("displayName"), literal(i.display_name))
     if i.ror:
-        t.add(s, ckg("ror"), ox.NamedNode(i.ror))
-    t.add(s, ckg("institutionType"), literal(i.type))
+        t.add_entity(e, s, ckg("ror"), ox.NamedNode(i.ror))
+    t.add_entity(e, s, ckg("institutionType"), literal(i.type))
     if i.country:  # an institution without country gets no ckg:country
-        t.add(s, ckg("country"), ox.NamedNode(country(i.country)))
+        t.add_entity(e, s, ckg("country"), ox.NamedNode(country(i.country)))
     for parent_id in i.lineage:
         parent = ox.NamedNode(iris.institution(parent_id))
-        t.add(parent, A, ckg("Institution"))
-        t.add(parent, ckg("openalexId"), literal(parent_id))
-        t.add(s, ckg("parentInstitution"), parent)
+        # only a stub for the parent here (add-only vocabulary): its own description comes
+        # from the works that name it
+        t.add_vocab(parent, A, ckg("Institution"))
+        t.add_vocab(parent, ckg("openalexId"), literal(parent_id))
+        t.add_entity(e, s, ckg("parentInstitution"), parent)
     return s
 
 
@@ -113,17 +112,18 @@ def topic(t: Triples, tp: Topic, iris: IRIs) -> ox.NamedNode:
 
 
 def funder(t: Triples, f: Funder, iris: IRIs) -> ox.NamedNode:
-    s = _mint(iris, "funder", f.openalex_id)
-    t.add(s, A, ckg("Funder"))
-    t.add(s, ckg("openalexId"), literal(f.openalex_id))
-    t.add(s, ckg("displayName"), literal(f.display_name))
+    s = ox.NamedNode(iris.funder(f.openalex_id))
+    e = ("funder", f.openalex_id)
+    t.add_entity(e, s, A, ckg("Funder"))
+    t.add_entity(e, s, ckg("openalexId"), literal(f.openalex_id))
+    t.add_entity(e, s, ckg("displayName"), literal(f.display_name))
     if f.ror:
-        t.add(s, ckg("ror"), ox.NamedNode(f.ror))
+        t.add_entity(e, s, ckg("ror"), ox.NamedNode(f.ror))
     return s
 
 
 def award(t: Triples, a: Award, iris: IRIs) -> ox.NamedNode:
-    s = _mint(iris, "award", a.openalex_id)
+    s = ox.NamedNode(iris.award(a.openalex_id))
     t.add(s, A, ckg("Award"))
     t.add(s, ckg("openalexId"), literal(a.openalex_id))
     t.add(s, ckg("awardNumber"), literal(a.award_id))
