@@ -161,12 +161,12 @@ def ontology_quads() -> tuple[ox.Quad, ...]:
 
 
 @lru_cache(maxsize=1)
-def reference_quads() -> tuple[ox.Quad, ...]:
+def reference_triples() -> tuple[ox.Triple, ...]:
     """The part of the reference data the shapes read: each country's type and ISO code (the shapes
     target no ontology term, so the rest of the ontology cannot change a result)."""
     keep = {RDF + "type", CKG + "iso2"}
     return tuple(
-        ox.Quad(q.subject, q.predicate, q.object)
+        ox.Triple(q.subject, q.predicate, q.object)
         for q in ontology_quads()
         if q.subject.value.startswith(COUNTRY) and q.predicate.value in keep
     )
@@ -207,30 +207,41 @@ def _nt(term) -> str:
 class Batch:
     """The data graph for validating a batch of mapped records, and which record each node is in."""
 
-    CONTEXT = ox.NamedNode("urn:collabkg:validation:context")
-
     def __init__(self, items, store=None):
         # items: [(SourceRecord, graph IRI, triples)] as the importer builds them
         self.items = list(items)
-        self.quads: list[ox.Quad] = []
+        # The records' own triple objects (no copies: building Python objects is what costs here).
+        self.triples: list[ox.Triple] = []
         self.owner: dict[ox.Term, set[int]] = defaultdict(set)  # subject -> indexes of the records describing it
+        # Shared entities (organisations, persons, ...) are stored as the latest record describing
+        # them states them: the batch's data graph holds that description only, like the store will.
+        latest = {}
+        for i, (_, _, triples) in enumerate(self.items):
+            for key in set(getattr(triples, "entities", {}).values()):
+                latest[key] = i
         for i, (rec, g, triples) in enumerate(self.items):
-            gn = ox.NamedNode(g)
-            vg = ox.NamedNode(g + "#vocabulary")
-            for t in triples:
-                self.quads.append(ox.Quad(t.subject, t.predicate, t.object, gn))
-                self.owner[t.subject].add(i)
-            for t in getattr(triples, "vocab", ()):
-                self.quads.append(ox.Quad(t.subject, t.predicate, t.object, vg))
-                self.owner[t.subject].add(i)
-        self.context: list[ox.Quad] = self._context(store) if store is not None else []
+            entities = getattr(triples, "entities", None)
+            if entities:
+                own = [t for j, t in enumerate(triples) if (k := entities.get(j)) is None or latest[k] == i]
+            else:
+                own = triples
+            for part in (own, getattr(triples, "vocab", ())):
+                self.triples.extend(part)
+                for t in part:
+                    self.owner[t.subject].add(i)
+        # The data graph in memory: reference data + the records, then the context from the store.
+        self.mem = ox.Store()
+        self.mem.load(ox.serialize([*reference_triples(), *self.triples], format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+        self.context: list[ox.Triple] = self._context(store) if store is not None else []
+        if self.context:
+            self.mem.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.context)
 
-    def _context(self, store) -> list[ox.Quad]:
+    def _context(self, store) -> list[ox.Triple]:
         """What the store already holds about the nodes this batch points to or describes."""
         own = {g for _, g, _ in self.items}
-        out: list[ox.Quad] = []
+        out: list[ox.Triple] = []
         # What other records say about the batch's organisations' legal names (one PIC, one name).
-        orgs = sorted({q.subject for q in self.quads if q.predicate == _A and q.object == _ORGANISATION}, key=str)
+        orgs = [r["s"] for r in self.mem.query("SELECT DISTINCT ?s WHERE { ?s a <%s> }" % _ORGANISATION.value)]
         seen = set()
         for chunk in _chunks(orgs, 2000):
             rows = store.query("SELECT ?s ?o ?g WHERE { VALUES ?s { %s } GRAPH ?g { ?s <%s> ?o } }" % (" ".join(map(str, chunk)), _LEGAL_NAME.value))
@@ -240,31 +251,26 @@ class Batch:
                 t = (r["s"], _LEGAL_NAME, r["o"])
                 if t not in seen:
                     seen.add(t)
-                    out.append(ox.Quad(*t, self.CONTEXT))
-        quads = self.quads + out
-        typed = {q.subject for q in quads if q.predicate == _A}
-        pointed = {
-            q.object for q in quads
-            if isinstance(q.object, ox.NamedNode) and q.object not in typed and q.predicate != _A and not q.object.value.startswith(COUNTRY)
-        }
-        for chunk in _chunks(sorted(pointed, key=str), 2000):
+                    out.append(ox.Triple(*t))
+        # The types of the nodes the batch points to but does not describe (e.g. an organisation in the store).
+        pointed = [r["o"] for r in self.mem.query(
+            "SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isIRI(?o) && ?p != <%s>) FILTER NOT EXISTS { ?o a ?t } }" % _A.value
+        )]
+        for chunk in _chunks(pointed, 2000):
             rows = store.query("SELECT DISTINCT ?s ?c WHERE { VALUES ?s { %s } ?s a ?c }" % " ".join(map(str, chunk)))
-            out.extend(ox.Quad(r["s"], _A, r["c"], self.CONTEXT) for r in rows)
+            out.extend(ox.Triple(r["s"], _A, r["c"]) for r in rows)
         return out
 
-    def all_quads(self) -> list[ox.Quad]:
-        return [*reference_quads(), *self.quads, *self.context]
+    def classes(self) -> set[str]:
+        return {r["c"].value for r in self.mem.query("SELECT DISTINCT ?c WHERE { ?s a ?c }")}
 
-    def oxigraph(self) -> ox.Store:
-        """An in-memory store with the whole data graph as its default graph (no union needed)."""
-        s = ox.Store()
-        s.bulk_extend(ox.Quad(q.subject, q.predicate, q.object) for q in self.all_quads())
-        return s
+    def ntriples(self) -> bytes:
+        return ox.serialize([*reference_triples(), *self.triples, *self.context], format=ox.RdfFormat.N_TRIPLES)
 
     def rdflib(self):
         import rdflib
 
-        data = ox.serialize([ox.Triple(q.subject, q.predicate, q.object) for q in self.all_quads()], format=ox.RdfFormat.N_TRIPLES)
+        data = self.ntriples()
         g = rdflib.Graph()
         g.parse(data=data.decode("utf-8"), format="nt")
         return g
@@ -350,15 +356,11 @@ def run_pyshacl(data_graph) -> list[Result]:
                 component=str(report.value(node, sh.sourceConstraintComponent)).rsplit("#", 1)[-1],
                 severity=str(report.value(node, sh.resultSeverity)).rsplit("#", 1)[-1],
                 value=_nt(value) if value is not None else None,
-                shape=_nt(_owner_shape(report, shapes_graph(), report.value(node, sh.sourceShape))),
+                shape=_nt(report.value(node, sh.sourceShape)),
                 message=str(report.value(node, sh.resultMessage) or ""),
             )
         )
     return sorted(out, key=Result.sort_key)
-
-
-def _owner_shape(report, shapes, shape):
-    return shape
 
 
 def validate_batch(items, store=None, engine: str | None = None) -> list[RecordReport]:
@@ -369,10 +371,7 @@ def validate_batch(items, store=None, engine: str | None = None) -> list[RecordR
     if engine_name(engine) == "pyshacl":
         results = run_pyshacl(batch.rdflib())
     else:
-        mem = batch.oxigraph()
-        classes = {q.object.value for q in batch.quads if q.predicate == _A and isinstance(q.object, ox.NamedNode)}
-        classes |= {q.object.value for q in batch.context if q.predicate == _A and isinstance(q.object, ox.NamedNode)}
-        results = run_fast(mem.query, union=False, classes=classes)
+        results = run_fast(batch.mem.query, union=False, classes=batch.classes())
     return batch.reports(results)
 
 
