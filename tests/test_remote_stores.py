@@ -85,6 +85,13 @@ def _param_sets():
     yield "partner-countries", {"country": "TR"}
 
 
+# Where a server departs from SPARQL 1.1 on a stored query: (server, query) -> why.
+KNOWN_DEVIATIONS = {
+    ("virtuoso", "top-organisations"): "Virtuoso 7 counts the organisation's own country in partner_countries: "
+    "the FILTER inside OPTIONAL does not see the outer ?_country binding",
+}
+
+
 def test_build_gives_the_same_classes(loaded):
     server, embedded, _ = loaded
     from collabkg.importer import class_counts
@@ -94,19 +101,26 @@ def test_build_gives_the_same_classes(loaded):
     assert remote[CKG + "Project"] > 10
 
 
-def test_every_stored_query_answers_as_the_embedded_store(loaded):
+@pytest.mark.parametrize("name,params", list(_param_sets()), ids=lambda v: v if isinstance(v, str) else "-".join(v.values()) or "default")
+def test_every_stored_query_answers_as_the_embedded_store(loaded, name, params):
     from collabkg import catalogue
 
     server, embedded, _ = loaded
-    remote = server.store()
-    nonempty = 0
-    for name, params in _param_sets():
-        q = catalogue.get(name)
-        want = catalogue.run(q, embedded, params).plain_rows()
-        got = catalogue.run(q, remote, params).plain_rows()
-        assert sorted(got) == sorted(want), (server.name, name, params)
-        nonempty += bool(want)
-    assert nonempty >= 5  # the comparison is not between empty answers
+    q = catalogue.get(name)
+    want = catalogue.run(q, embedded, params).plain_rows()
+    got = catalogue.run(q, server.store(), params).plain_rows()
+    why = KNOWN_DEVIATIONS.get((server.name, name))
+    if why and sorted(got) != sorted(want):
+        pytest.xfail(why)
+    assert sorted(got) == sorted(want)
+
+
+def test_stored_queries_are_not_all_empty(loaded):
+    """The comparison above is not between empty answers."""
+    from collabkg import catalogue
+
+    _, embedded, _ = loaded
+    assert sum(bool(catalogue.run(catalogue.get(n), embedded, p).rows) for n, p in _param_sets()) >= 5
 
 
 def test_cli_query_and_sparql_on_the_endpoint(loaded, tmp_path):
@@ -231,3 +245,26 @@ def test_virtuoso_bulk_load_of_nquads_batches(virtuoso_server, tmp_path):
     assert {r["p"].value for r in remote.query(q)} == want and len(want) == 14
     assert int(next(iter(remote.query(n)))["n"].value) == want_n
     assert summary.accepted == 14
+
+
+def test_audit_on_the_endpoint_matches_the_store(tmp_path):
+    """`audit --endpoint` finds what `audit --store` finds (the CORDIS XML sample on a server of its own)."""
+    from collabkg.importer import build
+    from collabkg.store import EmbeddedStore
+
+    # A server of its own: the module's server already holds other graphs.
+    (tmp_path / "ox").mkdir()
+    gen = servers.start_oxigraph(tmp_path / "ox")
+    server = next(gen)
+    try:
+        with server.store() as remote:
+            build(remote, [str(XML_SAMPLE)], progress=False, err=io.StringIO())
+        with EmbeddedStore(tmp_path / "emb") as emb:
+            build(emb, [str(XML_SAMPLE)], progress=False, err=io.StringIO())
+        a = run_cli("audit", "--endpoint", server.query, "--format", "json")
+        b = run_cli("audit", "--store", str(tmp_path / "emb"), "--format", "json")
+        assert a.returncode == b.returncode and a.returncode in (0, 1), a.stderr
+        strip = lambda rows: sorted(json.dumps({k: v for k, v in r.items() if k != "file"}, sort_keys=True) for r in rows)
+        assert strip(json.loads(a.stdout)) == strip(json.loads(b.stdout))
+    finally:
+        next(gen, None)

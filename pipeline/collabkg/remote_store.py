@@ -90,6 +90,9 @@ class RemoteStore(Store):
         # POST, URL-encoded (no URL length limit; Virtuoso 7 does not answer application/sparql-query bodies)
         sw.setTimeout(int(self.timeout))
         sw.setQuery(sparql)
+        # Our own reading of the query form: SPARQLWrapper's guess is fooled by words such as
+        # "copy" in comments and would send the query as an update.
+        sw.queryType = kind
         if self.user and os.environ.get("COLLABKG_ENDPOINT_QUERY_AUTH", "").lower() in ("1", "true", "yes"):
             # Credentials are for writes; queries send them only when asked (Virtuoso's public
             # /sparql answers 406 to an authenticated request).
