@@ -562,8 +562,12 @@ class ImportValidator:
 
 
 def _default_quarantine(store) -> Path:
-    loc = Path(getattr(store, "location", ".collabkg/store"))
+    """Beside an embedded store; for a remote store (a URL), under ./.collabkg/quarantine."""
+    location = str(getattr(store, "location", ".collabkg/store"))
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    if "://" in location:
+        return Path(".collabkg") / "quarantine" / f"remote-{stamp}.jsonl"
+    loc = Path(location)
     return loc.parent / "quarantine" / f"{loc.name}-{stamp}.jsonl"
 
 
