@@ -26,15 +26,8 @@ BATCH_RECORDS = 256
 ONTOLOGY_GRAPH = "https://w3id.org/collabkg/graph/ontology/"
 
 
-@dataclass
-class Rejection:
-    file: str
-    record: str
-    field: str
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.file}:{self.record}:{self.field}: {self.message}"
+# A rejected record is reported exactly like a record a source could not read.
+Rejection = RecordError
 
 
 @dataclass
@@ -134,7 +127,7 @@ def ingest(
             summary.read += 1
             advance()
             if isinstance(item, RecordError):
-                rej = Rejection(item.file, item.record, item.field, item.message)
+                rej = item
                 summary.rejected.append(rej)
                 print(rej, file=err)
                 _quarantine(validator, store, rej)
