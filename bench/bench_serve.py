@@ -3,7 +3,8 @@ loopback (throughput, p50/p95/p99 latency, errors), beside the Oxigraph server r
 same store (``oxigraph serve-read-only --union-default-graph``) answering the same prepared
 query texts on ``/query``.
 
-Each row also carries ``queries_per_s``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``errors`` and
+`collabkg serve` keeps stored-query answers (the store it reads is a read-only snapshot);
+the ``--cache 0`` row computes every answer. Each row also carries ``queries_per_s``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``errors`` and
 ``requests``. Scale 1 is the bundled data; larger scales use ``scaleup.scaled_zip``.
 Run alone: ``python bench/bench_serve.py [SCALE ...]``.
 """
@@ -123,18 +124,19 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
     mix = _workload()
     for scale in scales:
         store, triples = _build(scale, workdir)
-        port = free_port()
-        proc = _serve([str(Path(sys.executable).parent / "collabkg"), "serve", "--store", str(store), "--port", str(port)],
-                      f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D")
-        try:
-            urls = [(f"http://127.0.0.1:{port}/queries/{name}?" + urllib.parse.urlencode(p), None) for name, p in mix]
-            _hammer(urls[:4])  # warm-up
-            r = _hammer(urls)
-            peak = _peak_mb(proc.pid)
-        finally:
-            stop(proc)
-        rows.append({"stage": "serve", "scale": scale, "system": "collabkg serve", "seconds": r["seconds"],
-                     "records_per_s": None, "triples_per_s": None, "peak_mb": peak, "triples": triples, **r})
+        for system, extra in (("collabkg serve", []), ("collabkg serve --cache 0", ["--cache", "0"])):
+            port = free_port()
+            proc = _serve([str(Path(sys.executable).parent / "collabkg"), "serve", "--store", str(store), "--port", str(port), *extra],
+                          f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D")
+            try:
+                urls = [(f"http://127.0.0.1:{port}/queries/{name}?" + urllib.parse.urlencode(p), None) for name, p in mix]
+                _hammer(urls[:4])  # warm-up (the cached run still computes every other answer once)
+                r = _hammer(urls)
+                peak = _peak_mb(proc.pid)
+            finally:
+                stop(proc)
+            rows.append({"stage": "serve", "scale": scale, "system": system, "seconds": r["seconds"],
+                         "records_per_s": None, "triples_per_s": None, "peak_mb": peak, "triples": triples, **r})
         exe = oxigraph_exe()
         if not exe:
             rows.append({"stage": "serve", "scale": scale, "system": "baseline: oxigraph server", "seconds": None,

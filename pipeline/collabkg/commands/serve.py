@@ -15,6 +15,8 @@ def register(sub) -> None:
     s.add_argument("--port", type=int, default=7878, help="port (default: 7878)")
     s.add_argument("--query-timeout", type=float, default=30.0, metavar="SECONDS", help="time limit per query (default: 30)")
     s.add_argument("--max-rows", type=int, default=10_000, metavar="N", help="rows (or triples) per answer (default: 10000)")
+    s.add_argument("--cache", type=int, default=None, metavar="N",
+                   help="keep the answers of N stored-query calls (default: 256 on a --store, 0 on an --endpoint whose data may change)")
     s.add_argument("--allow-service", action="append", default=[], metavar="HOST", help="a host SPARQL SERVICE may call (default: none)")
     s.set_defaults(func=cmd_serve)
 
@@ -34,7 +36,8 @@ def cmd_serve(args) -> int:
     if not loopback:
         print(f"collabkg: warning: serving on {args.host}, reachable from other machines", file=sys.stderr)
     store = open_store_from_args(args, read_only=True)
-    app = create_app(store, Limits(args.query_timeout, args.max_rows, tuple(args.allow_service)))
+    cache = args.cache if args.cache is not None else (0 if getattr(args, "endpoint", None) else 256)
+    app = create_app(store, Limits(args.query_timeout, args.max_rows, tuple(args.allow_service)), cache_size=cache)
     print(f"serving {store.location} read-only on http://{args.host}:{args.port}/ (SPARQL endpoint /sparql)", file=sys.stderr, flush=True)
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import tempfile
+import threading
 from pathlib import Path
 from urllib.parse import parse_qsl
 
@@ -46,13 +47,43 @@ class _LimitedStore:
         return out[2] if out[0] == "solutions" else out[1]
 
 
-def create_app(store, limits: Limits | None = None, queries_folder=None) -> Starlette:
-    """The ASGI app serving ``store`` (opened read-only by the caller) with ``limits``."""
+class _AnswerCache:
+    """Stored-query answers by (name, parameters, format), least recently used out first.
+
+    Sound only while the data cannot change under the server: a read-only embedded store
+    reads the snapshot it opened, so ``collabkg serve`` enables it there and not on --endpoint."""
+
+    def __init__(self, size: int):
+        from collections import OrderedDict
+
+        self.size, self.items, self.lock = size, OrderedDict(), threading.Lock()
+
+    def get(self, key):
+        with self.lock:
+            if key in self.items:
+                self.items.move_to_end(key)
+                return self.items[key]
+        return None
+
+    def put(self, key, value) -> None:
+        if self.size <= 0:
+            return
+        with self.lock:
+            self.items[key] = value
+            self.items.move_to_end(key)
+            while len(self.items) > self.size:
+                self.items.popitem(last=False)
+
+
+def create_app(store, limits: Limits | None = None, queries_folder=None, cache_size: int = 0) -> Starlette:
+    """The ASGI app serving ``store`` (opened read-only by the caller) with ``limits``;
+    ``cache_size`` stored-query answers are kept (0: none)."""
     from collabkg import catalogue
 
     limits = limits or Limits()
     stored = catalogue.catalogue(queries_folder)  # loaded and checked once, at start-up
     limited = _LimitedStore(store, limits)
+    cache = _AnswerCache(cache_size)
 
     async def sparql(request: Request) -> Response:
         params = dict(parse_qsl(request.url.query, keep_blank_values=True))
@@ -120,16 +151,21 @@ def create_app(store, limits: Limits | None = None, queries_folder=None) -> Star
             negotiate(request.headers.get("accept", ""), {"application/json": 1, "text/csv": 1, "text/tab-separated-values": 1}, "application/json") or "", "json")
         if fmt not in ("json", "csv", "tsv"):
             return _error(400, f"format={fmt!r}: allowed: json, csv, tsv")
-        try:
-            result = await anyio.to_thread.run_sync(catalogue.run, q, limited, params)
-        except catalogue.ParamError as e:
-            return _error(400, str(e))
-        except ProtocolError as e:
-            return _error(e.status, str(e))
-        out = io.StringIO()
-        write(result, fmt, out)
         media = {"json": "application/json", "csv": "text/csv", "tsv": "text/tab-separated-values"}[fmt]
-        return Response(out.getvalue(), media_type=f"{media}; charset=utf-8")
+        key = (name, tuple(sorted(params.items())), fmt)
+        body = cache.get(key)
+        if body is None:
+            try:
+                result = await anyio.to_thread.run_sync(catalogue.run, q, limited, params)
+            except catalogue.ParamError as e:
+                return _error(400, str(e))
+            except ProtocolError as e:
+                return _error(e.status, str(e))
+            out = io.StringIO()
+            write(result, fmt, out)
+            body = out.getvalue()
+            cache.put(key, body)
+        return Response(body, media_type=f"{media}; charset=utf-8")
 
     async def validate(request: Request) -> Response:
         ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
