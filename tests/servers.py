@@ -129,7 +129,7 @@ Striping = 0
 [Parameters]
 ServerPort = 127.0.0.1:{sql_port}
 DisableUnixSocket = 1
-CheckpointInterval = 60
+CheckpointInterval = 0
 CaseMode = 2
 DirsAllowed = ., {d}, {bulk}
 NumberOfBuffers = 20000
@@ -141,7 +141,7 @@ VADInstallDir = /usr/share/virtuoso-opensource-7/vad/
 [HTTPServer]
 ServerPort = 127.0.0.1:{http_port}
 ServerRoot = {d}/vsp
-ServerThreads = 10
+ServerThreads = 20
 MaxKeepAlives = 10
 KeepAliveTimeout = 10
 Charset = UTF-8

@@ -311,12 +311,14 @@ def test_second_writer_is_refused_naming_the_first(data, reference_build, tmp_pa
     shutil.copytree(reference_build["store"], store)
     first = start("ingest", str(data["new"]), "--store", str(store))
     try:
+        # Wait until the first writer holds the store (it writes its pid beside the store once it
+        # has the lock); starting the second one earlier would let it win the race instead.
+        pid_file = store.with_name(store.name + ".writer-pid")
         deadline = time.monotonic() + 120
-        while True:  # wait until the first writer holds the store
-            second = run("ingest", str(data["old"]), "--store", str(store))
-            if second.returncode == 2 and "locked" in second.stderr or time.monotonic() > deadline or first.poll() is not None:
-                break
-            time.sleep(0.2)
+        while not (pid_file.exists() and pid_file.read_text().strip() == str(first.pid)):
+            assert first.poll() is None and time.monotonic() < deadline, "the first writer never took the store"
+            time.sleep(0.05)
+        second = run("ingest", str(data["old"]), "--store", str(store))
         assert second.returncode == 2, second.stderr
         assert f"store is locked by process {first.pid}" in second.stderr
         assert "Traceback" not in second.stderr
