@@ -15,7 +15,8 @@ def plain(term) -> str:
     return term.value
 
 
-def _json_term(term):
+def json_term(term):
+    """A term in the SPARQL 1.1 JSON results format (None for unbound)."""
     if term is None:
         return None
     if isinstance(term, ox.NamedNode):
@@ -52,7 +53,7 @@ def write_result(result, fmt: str, out: TextIO) -> None:
 def write_rows(columns: list[str], rows: list[list], fmt: str, out: TextIO) -> None:
     if fmt == "json":
         json.dump(
-            {"head": {"vars": columns}, "results": {"bindings": [{c: _json_term(v) for c, v in zip(columns, r) if v is not None} for r in rows]}},
+            {"head": {"vars": columns}, "results": {"bindings": [{c: json_term(v) for c, v in zip(columns, r) if v is not None} for r in rows]}},
             out,
             ensure_ascii=False,
             indent=1,

@@ -13,6 +13,8 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
+from collabkg.results import json_term
+
 # Tokens that matter for the guards; strings, IRIs and comments first, so that a keyword inside
 # them is not mistaken for code.
 _TOKENS = re.compile(
@@ -174,7 +176,7 @@ def serialize(out, media_type: str) -> bytes:
     names = [v.value for v in variables]
     cells = [[r[n] for n in names] for r in rows]
     if fmt == ox.QueryResultsFormat.JSON:
-        bindings = [{n: _json_term(t) for n, t in zip(names, row) if t is not None} for row in cells]
+        bindings = [{n: json_term(t) for n, t in zip(names, row) if t is not None} for row in cells]
         return json.dumps({"head": {"vars": names}, "results": {"bindings": bindings}}, ensure_ascii=False).encode("utf-8")
     if fmt == ox.QueryResultsFormat.TSV:
         lines = ["\t".join("?" + n for n in names)] + ["\t".join("" if t is None else str(t) for t in row) for row in cells]
@@ -200,19 +202,6 @@ def serialize(out, media_type: str) -> bytes:
 
 _SR = "http://www.w3.org/2005/sparql-results#"
 _Q = {'"': "&quot;"}
-
-
-def _json_term(t) -> dict:
-    if isinstance(t, ox.NamedNode):
-        return {"type": "uri", "value": t.value}
-    if isinstance(t, ox.BlankNode):
-        return {"type": "bnode", "value": t.value}
-    d = {"type": "literal", "value": t.value}
-    if t.language:
-        d["xml:lang"] = t.language
-    elif t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
-        d["datatype"] = t.datatype.value
-    return d
 
 
 def _xml_term(t) -> str:
