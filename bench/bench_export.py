@@ -8,33 +8,21 @@ is not run and its row has ``seconds`` None.
 """
 from __future__ import annotations
 
-import json
-import os
-import subprocess
 import sys
-import time
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 BASELINE_MAX_TRIPLES = 2_500_000
 
-_PEAK = "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-
-BUILD = """
-import io, sys
-from collabkg.importer import build
-from collabkg.store import EmbeddedStore
-with EmbeddedStore(sys.argv[2]) as s:
-    build(s, [sys.argv[1]], progress=False, err=io.StringIO())
-"""
+from common import PEAK as _PEAK, build_store, main, measure as _measure  # noqa: E402
 
 EXPORT = """
 import json, sys, time
 from collabkg.store import EmbeddedStore
 from collabkg import export as ex
 s = EmbeddedStore(sys.argv[1], read_only=True)
-records = sum(1 for g in s.graph_names() if "/graph/cordis/" in g)
+records = sum(1 for g in s.graph_names() if g.rsplit("/graph/cordis/", 1)[-1].isdigit())  # project records only
 t = time.perf_counter()
 r = ex.export(s, sys.argv[2], "turtle")
 print(json.dumps({"seconds": time.perf_counter() - t, "triples": r.statements, "records": records}))
@@ -58,13 +46,6 @@ print(json.dumps({"seconds": time.perf_counter() - t, "triples": len(g)}))
 """ + _PEAK
 
 
-def _measure(code: str, *args: str) -> tuple[dict, float]:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")}
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True).stdout
-    lines = out.strip().splitlines()
-    return json.loads(lines[-2]), float(lines[-1])
-
-
 def _row(system, scale, seconds, records, triples, peak):
     return {"stage": "export-turtle", "scale": scale, "system": system, "seconds": seconds,
             "records_per_s": records / seconds if seconds and records else None,
@@ -79,8 +60,7 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
     for scale in scales:
         store = workdir / f"export-store-x{scale}"
         if not store.exists():
-            env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")}
-            subprocess.run([sys.executable, "-c", BUILD, str(scaled_zip(scale, workdir)), str(store)], check=True, env=env)
+            build_store(scaled_zip(scale, workdir), store)
         res, peak = _measure(EXPORT, str(store), str(workdir / f"export-x{scale}.ttl"))
         rows.append(_row("collabkg", scale, res["seconds"], res["records"], res["triples"], peak))
         if res["triples"] <= BASELINE_MAX_TRIPLES:
@@ -93,9 +73,4 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
 
 
 if __name__ == "__main__":
-    import tempfile
-
-    scales = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "1").split(",")]
-    with tempfile.TemporaryDirectory() as d:
-        for r in run(scales, Path(d)):
-            print(json.dumps(r))
+    main(run)

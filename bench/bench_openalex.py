@@ -11,15 +11,12 @@ from __future__ import annotations
 
 import gzip
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 SAMPLE = HERE.parent / "data" / "openalex-works-sample" / "author-data"
 
-_PEAK = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+from common import PEAK as _PEAK, main, measure as _measure  # noqa: E402
 
 COLLABKG = """
 import io, json, sys, time
@@ -77,13 +74,6 @@ def scaled_snapshot(factor: int, workdir: Path) -> Path:
     return out
 
 
-def _measure(code: str, *args: str) -> tuple[dict, float]:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")}
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, check=True, env=env).stdout
-    lines = out.strip().splitlines()
-    return json.loads(lines[-2]), float(lines[-1])
-
-
 def _row(system: str, scale: int, res: dict, peak: float) -> dict:
     secs = res["seconds"]
     return {
@@ -109,9 +99,4 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
 
 
 if __name__ == "__main__":
-    import tempfile
-
-    scales = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "1").split(",")]
-    with tempfile.TemporaryDirectory() as d:
-        for r in run(scales, Path(d)):
-            print(json.dumps(r))
+    main(run)

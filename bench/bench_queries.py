@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -22,7 +21,7 @@ BASELINE_MAX_TRIPLES = int(os.environ.get("BENCH_QUERIES_BASELINE_MAX_TRIPLES", 
 BASELINE_TIMEOUT = int(os.environ.get("BENCH_QUERIES_BASELINE_TIMEOUT", 120))
 SAMPLE = {"country": "TR", "a": "TR", "b": "DE"}
 
-_PEAK = "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
+from common import PEAK as _PEAK, build_store, main, measure as _measure  # noqa: E402
 
 BUILD = """
 import io, sys
@@ -90,13 +89,6 @@ print(json.dumps(out))
 """ + _PEAK
 
 
-def _measure(code: str, *args: str) -> tuple[list[dict], float]:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")}
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True).stdout
-    lines = out.strip().splitlines()
-    return json.loads(lines[-2]), float(lines[-1])
-
-
 def _row(system, scale, name, seconds, peak):
     return {"stage": f"query:{name}", "scale": scale, "system": system, "seconds": seconds,
             "records_per_s": None, "triples_per_s": None, "peak_mb": peak}
@@ -111,8 +103,7 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
     for scale in scales:
         store = workdir / f"queries-store-x{scale}"
         if not store.exists():
-            env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")}
-            subprocess.run([sys.executable, "-c", BUILD, str(scaled_zip(scale, workdir)), str(store)], check=True, env=env)
+            build_store(scaled_zip(scale, workdir), store, BUILD)
         ours, peak = _measure(COLLABKG, str(store), sample)
         triples = ours[0]["triples"] if ours else 0
         base, bpeak = ({}, None)
@@ -126,9 +117,4 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
 
 
 if __name__ == "__main__":
-    import tempfile
-
-    scales = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "1").split(",")]
-    with tempfile.TemporaryDirectory() as d:
-        for r in run(scales, Path(d)):
-            print(json.dumps(r))
+    main(run)

@@ -9,8 +9,6 @@ its fast engine, the baseline with pySHACL on the same data graph.
 """
 from __future__ import annotations
 
-import json
-import os
 import subprocess
 import sys
 from pathlib import Path
@@ -21,22 +19,14 @@ BASELINE_MAX_TRIPLES = 700_000
 BASELINE_TIMEOUT_S = 900  # whole-graph pySHACL on the x1 store ran over 25 min on a shared 2-core machine
 RECORDS = 5
 
-_PEAK = "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)"
-
-BUILD = """
-import io, sys
-from collabkg.importer import build
-from collabkg.store import EmbeddedStore
-with EmbeddedStore(sys.argv[2]) as s:
-    build(s, [sys.argv[1]], progress=False, err=io.StringIO())
-"""
+from common import PEAK as _PEAK, build_store, main, measure as _measure  # noqa: E402
 
 AUDIT = """
 import json, sys, time
 from collabkg.store import EmbeddedStore
 from collabkg import validate
 s = EmbeddedStore(sys.argv[1], read_only=True)
-records = sum(1 for g in s.graph_names() if "/graph/cordis/" in g)
+records = sum(1 for g in s.graph_names() if g.rsplit("/graph/cordis/", 1)[-1].isdigit())  # project records only
 triples = s.count_triples()
 t = time.perf_counter()
 reports = validate.audit(s, sys.argv[2])
@@ -69,13 +59,6 @@ print(json.dumps({"seconds": (time.perf_counter() - t) / len(items), "records": 
 """ + _PEAK
 
 
-def _measure(code: str, *args: str, timeout: float | None = None) -> tuple[dict, float]:
-    env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline")}
-    out = subprocess.run([sys.executable, "-c", code, *args], capture_output=True, text=True, env=env, check=True, timeout=timeout).stdout
-    lines = out.strip().splitlines()
-    return json.loads(lines[-2]), float(lines[-1])
-
-
 def _row(stage, system, scale, seconds, records, triples, peak):
     return {"stage": stage, "scale": scale, "system": system, "seconds": seconds,
             "records_per_s": records / seconds if seconds and records else None,
@@ -91,8 +74,7 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
     for scale in scales:
         store = workdir / f"validation-store-x{scale}"
         if not store.exists():
-            env = {**os.environ, "PYTHONPATH": str(HERE.parent / "pipeline"), "COLLABKG_VALIDATE": "0"}
-            subprocess.run([sys.executable, "-c", BUILD, str(scaled_zip(scale, workdir)), str(store)], check=True, env=env)
+            build_store(scaled_zip(scale, workdir), store, COLLABKG_VALIDATE="0")
         res, peak = _measure(AUDIT, str(store), "fast")
         rows.append(_row("validation-audit", "collabkg", scale, res["seconds"], res["records"], res["triples"], peak))
         if res["triples"] <= BASELINE_MAX_TRIPLES:
@@ -111,9 +93,4 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
 
 
 if __name__ == "__main__":
-    import tempfile
-
-    scales = [int(x) for x in (sys.argv[1] if len(sys.argv) > 1 else "1").split(",")]
-    with tempfile.TemporaryDirectory() as d:
-        for r in run(scales, Path(d)):
-            print(json.dumps(r))
+    main(run)
