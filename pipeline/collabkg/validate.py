@@ -110,6 +110,25 @@ class RecordReport:
         return self.error is None and not self.violations
 
 
+def map_for_validation(items, iris):
+    """Map what a source yielded, for validation without storing: yields ``(record, graph IRI,
+    triples)`` for each mapped record, and a RecordReport (with ``error``) for one that cannot be
+    read or mapped."""
+    from collabkg.mapping import map_record
+    from collabkg.records import RecordError
+
+    for item in items:
+        if isinstance(item, RecordError):
+            yield RecordReport(item.file, item.record, error=item.message, error_field=item.field)
+            continue
+        try:
+            triples = map_record(item, iris)
+        except (ValueError, TypeError) as e:  # a value that cannot become a valid RDF term
+            yield RecordReport(item.file, item.record_id, error=f"cannot map record: {e}")
+            continue
+        yield item, iris.graph(item.source, item.record_id), triples
+
+
 # --- shapes, labels ------------------------------------------------------------------------------
 
 

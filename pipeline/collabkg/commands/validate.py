@@ -35,9 +35,7 @@ def _common(p: argparse.ArgumentParser) -> None:
 def cmd_validate(args) -> int:
     from collabkg import sources, validate
     from collabkg.cli import UsageError, open_store_from_args
-    from collabkg.mapping import map_record
     from collabkg.namespaces import IRIs
-    from collabkg.records import RecordError
 
     iris = IRIs(args.base)
     store = open_store_from_args(args, read_only=True) if args.store else None
@@ -57,20 +55,13 @@ def cmd_validate(args) -> int:
                 raise
             except OSError as e:
                 raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
-            for item in records:
-                if isinstance(item, RecordError):
-                    print(item, file=sys.stderr)
-                    reports.append(validate.RecordReport(item.file, item.record, error=item.message, error_field=item.field))
+            for item in validate.map_for_validation(records, iris):
+                if isinstance(item, validate.RecordReport):
+                    print(f"{item.file}:{item.record}:{item.error_field}: {item.error}", file=sys.stderr)
+                    reports.append(item)
                     unreadable = True
                     continue
-                try:
-                    triples = map_record(item, iris)
-                except (ValueError, TypeError) as e:
-                    print(f"{item.file}:{item.record_id}:-: cannot map record: {e}", file=sys.stderr)
-                    reports.append(validate.RecordReport(item.file, item.record_id, error=f"cannot map record: {e}"))
-                    unreadable = True
-                    continue
-                batch.append((item, iris.graph(item.source, item.record_id), triples))
+                batch.append(item)
                 if len(batch) >= BATCH:
                     flush()
         flush()

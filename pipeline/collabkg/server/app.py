@@ -244,9 +244,7 @@ async def _body(request: Request) -> bytes:
 def _validate_body(store, body: bytes, suffix: str, fmt: str) -> tuple[int, str]:
     """What ``collabkg validate`` does for one file: (HTTP status, report text)."""
     from collabkg import sources, validate
-    from collabkg.mapping import map_record
     from collabkg.namespaces import IRIs
-    from collabkg.records import RecordError
 
     iris = IRIs(None)
     reports: list = []
@@ -259,18 +257,12 @@ def _validate_body(store, body: bytes, suffix: str, fmt: str) -> tuple[int, str]
         except sources.InputError as e:
             raise ProtocolError(400, str(e).replace(str(path), path.name)) from None
         batch = []
-        for item in records:
-            if isinstance(item, RecordError):
-                reports.append(validate.RecordReport(item.file, item.record, error=item.message, error_field=item.field))
+        for item in validate.map_for_validation(records, iris):
+            if isinstance(item, validate.RecordReport):
+                reports.append(item)
                 unreadable = True
                 continue
-            try:
-                triples = map_record(item, iris)
-            except (ValueError, TypeError) as e:
-                reports.append(validate.RecordReport(item.file, item.record_id, error=f"cannot map record: {e}"))
-                unreadable = True
-                continue
-            batch.append((item, iris.graph(item.source, item.record_id), triples))
+            batch.append(item)
         reports.extend(validate.validate_batch(batch, store))
         out = io.StringIO()
         validate.FORMATTERS[fmt](reports, out)
