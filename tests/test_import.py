@@ -98,7 +98,10 @@ CASES = {
     "no-grant": (lambda t: re.sub(r"<id>\d+</id>", "", t, count=1), "id", "no grant agreement number"),
     "impossible-date": (lambda t: re.sub(r"<startDate>[^<]*</startDate>", "<startDate>2023-02-30</startDate>", t), "startDate", "not a valid date"),
     "non-numeric-amount": (lambda t: re.sub(r"<ecMaxContribution>[^<]*</ecMaxContribution>", "<ecMaxContribution>12,5 EUR</ecMaxContribution>", t), "ecMaxContribution", "not a number"),
-    "unknown-country": (lambda t: re.sub(r"<country>[A-Z]{2}</country>", "<country>QQ</country>", t, count=1), "address/country", "unknown country code 'QQ'"),
+    # A malformed code is an error; a well-formed code outside ISO 3166-1 (XH) is kept with a warning
+    # (tests/test_import_territories.py).
+    "malformed-country": (lambda t: re.sub(r"<country>[A-Z]{2}</country>", "<country>Turkey</country>", t, count=1), "address/country", "unknown country code 'Turkey'"),
+    "duplicate-id": (lambda t: re.sub(r"(<id>\d+</id>)", r"\1<id>101000000</id>", t, count=1), "id", "2 <id> elements"),
     "bad-contribution": (lambda t: re.sub(r'ecContribution="[^"]*"', 'ecContribution="lots"', t, count=1), "@ecContribution", "not a number"),
     "entity-expansion": (lambda t: t.replace('<?xml version="1.0" encoding="UTF-8"?>', '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE project [<!ENTITY a "aaaa"><!ENTITY b "&a;&a;&a;&a;">]>', 1).replace("<acronym>", "<acronym>&b;", 1), "-", ""),
 }

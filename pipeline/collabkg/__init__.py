@@ -2,7 +2,7 @@
 
 Public API (see README): :func:`build`, :func:`ingest` and :class:`Store`.
 """
-from collabkg.importer import ImportSummary, build, ingest
+from collabkg.importing import ImportSummary, build, ingest
 from collabkg.store import EmbeddedStore, open_store
 
 __all__ = ["build", "ingest", "ImportSummary", "EmbeddedStore", "open_store"]

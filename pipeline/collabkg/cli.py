@@ -22,6 +22,10 @@ def _base_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", metavar="IRI", help="base IRI for minted instance IRIs (default: $COLLABKG_BASE, else https://w3id.org/collabkg/id/)")
 
 
+def _jobs_arg(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes reading and mapping records (default: all cores; 1: none)")
+
+
 def parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="collabkg", description=__doc__.split("\n")[0])
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
@@ -31,6 +35,7 @@ def parser() -> argparse.ArgumentParser:
     _store_args(b)
     _base_arg(b)
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
+    _jobs_arg(b)
     b.set_defaults(func=cmd_build)
 
     i = sub.add_parser("ingest", help="add records from files (CORDIS XML file/folder/zip, ...)")
@@ -38,6 +43,7 @@ def parser() -> argparse.ArgumentParser:
     _store_args(i)
     _base_arg(i)
     i.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
+    _jobs_arg(i)
     i.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("sparql", help="run an ad hoc SPARQL SELECT/ASK/CONSTRUCT query")
@@ -95,7 +101,8 @@ def print_summary(summary, out=sys.stdout) -> None:
     w = out.write
     w(f"records read      {summary.read}\n")
     w(f"records accepted  {summary.accepted}\n")
-    w(f"records rejected  {len(summary.rejected)}\n")
+    w(f"records rejected  {summary.rejected_records}\n")
+    w(f"duplicates        {len(summary.duplicates)}  (same record twice in the input: the later one wins)\n")
     reasons: dict[str, int] = {}
     for r in summary.rejected:
         reasons[f"{r.field}: {r.message}"] = reasons.get(f"{r.field}: {r.message}", 0) + 1
@@ -112,19 +119,20 @@ def print_summary(summary, out=sys.stdout) -> None:
     w("instances per class\n")
     for cls, n in summary.classes.items():
         w(f"  {n:>7}  {cls.replace(CKG, 'ckg:')}\n")
-    w(f"time              {summary.seconds:.1f} s\n")
+    w(f"time              {summary.seconds:.1f} s  ({summary.jobs} job(s); "
+      + ", ".join(f"{k} {v:.1f} s" for k, v in summary.stages.items()) + ")\n")
     w(f"store             {summary.store}\n")
     for e in summary.input_errors:
         w(f"input error       {e}\n")
 
 
 def _import(args, build: bool) -> int:
-    from collabkg import importer
+    from collabkg import importing as importer
     from collabkg.validation_hook import default_validator
 
     with open_store_from_args(args) as store:
         fn = importer.build if build else importer.ingest
-        kwargs = dict(base=args.base, progress=args.progress, validator=default_validator(args))
+        kwargs = dict(base=args.base, progress=args.progress, validator=default_validator(args), jobs=args.jobs)
         summary = fn(store, args.paths, **kwargs) if build else fn(args.paths, store, **kwargs)
     print_summary(summary)
     return summary.exit_code

@@ -148,7 +148,7 @@ def organisation(t: Triples, o: Organisation, iris: IRIs) -> ox.NamedNode:
     t.add_entity(e, s, ckg("url"), any_uri(o.url))
     if o.country:
         t.add_entity(e, s, ckg("country"), ox.NamedNode(country(o.country)))
-        t.add_entity(e, s, ckg("sourceCountryCode"), literal(o.source_country))
+    t.add_entity(e, s, ckg("sourceCountryCode"), literal(o.source_country))  # also when not ISO (XH)
     if o.address:
         a = o.address
         addr = ox.NamedNode(iris.address(o.pic))

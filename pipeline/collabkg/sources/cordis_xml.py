@@ -5,7 +5,7 @@ organisations nested inside results are not.
 """
 from __future__ import annotations
 
-import os
+import re
 import zipfile
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -24,6 +24,8 @@ from collabkg.records import (
     ProgrammePart,
     Publication,
     RecordError,
+    RecordFailure,
+    RecordWarning,
     SourceRecord,
 )
 from collabkg import reference
@@ -32,6 +34,8 @@ SOURCE = "cordis"
 ROLES = ("coordinator", "participant", "associatedPartner", "thirdParty")
 STATUSES = ("SIGNED", "CLOSED", "TERMINATED")
 MAX_FILE_BYTES = 64 * 1024 * 1024
+_TERRITORY = re.compile(r"[A-Z]{2}")  # a well-formed country code, known to ISO 3166-1 or not
+_LATIN1_NAMES = {"iso-8859-1", "iso8859-1", "latin-1", "latin1", "l1", "windows-1252", "cp1252", "iso-8859-15"}
 
 
 def _parser() -> etree.XMLParser:
@@ -40,9 +44,7 @@ def _parser() -> etree.XMLParser:
 
 
 def read(path: Path) -> Iterator[SourceRecord | RecordError]:
-    """Yield one SourceRecord (or RecordError) per project file in ``path``."""
-    from collabkg.sources import InputError
-
+    """Yield one SourceRecord (or RecordError value) per project file in ``path``."""
     path = Path(path)
     if path.is_dir():
         for p in sorted(path.iterdir()):
@@ -54,66 +56,45 @@ def read(path: Path) -> Iterator[SourceRecord | RecordError]:
     if path.suffix.lower() == ".xml":
         yield parse_file(str(path), path.name, path.read_bytes())
         return
+    yield from read_zip_entries(str(path), zip_entries(path))
+
+
+def zip_entries(path: Path) -> list[str]:
+    """The XML entries of a CORDIS zip, in zip order; InputError when it holds none (e.g. a zip
+    inside a zip: nested archives are not opened), naming what was skipped."""
+    from collabkg.sources import InputError
+
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:
         raise InputError(f"{path}: not a readable zip file ({e})") from None
     with zf:
-        names = [i.filename for i in zf.infolist() if not i.is_dir() and i.filename.lower().endswith(".xml")]
-    if len(names) >= PARALLEL_MIN_ENTRIES and (os.cpu_count() or 1) > 1 and "fork" in _start_methods():
-        yield from _read_zip_parallel(path, names)
-    else:
-        yield from _read_zip_entries((str(path), names))
+        infos = [i for i in zf.infolist() if not i.is_dir()]
+    names = [i.filename for i in infos if i.filename.lower().endswith(".xml")]
+    if not names:
+        skipped = [i.filename for i in infos]
+        what = ", ".join(skipped[:5]) + (f" and {len(skipped) - 5} more" if len(skipped) > 5 else "")
+        nested = " (a zip inside a zip is not opened: unpack it first)" if any(n.lower().endswith(".zip") for n in skipped) else ""
+        raise InputError(
+            f"{path}: no XML entry to read; skipped {what or 'nothing (the zip is empty)'}{nested}"
+        )
+    return names
 
 
-PARALLEL_MIN_ENTRIES = 400
-
-
-def _start_methods() -> list[str]:
-    import multiprocessing
-
-    return multiprocessing.get_all_start_methods()
-CHUNK = 64
-
-
-def _read_zip_entries(job: tuple[str, list[str]]) -> list[SourceRecord | RecordError]:
-    path, names = job
-    out = []
+def read_zip_entries(path: str, names: list[str]) -> Iterator[SourceRecord | RecordError]:
+    """Parse the given entries of a zip, one record (or RecordError value) per entry."""
     with zipfile.ZipFile(path) as zf:
         for name in names:
             info = zf.getinfo(name)
             if info.file_size > MAX_FILE_BYTES:
-                out.append(RecordError(path, name, "-", f"entry is {info.file_size} bytes, over the {MAX_FILE_BYTES} limit"))
+                yield RecordError(path, name, "-", f"entry is {info.file_size} bytes, over the {MAX_FILE_BYTES} limit")
                 continue
             try:
                 data = zf.read(info)
             except (zipfile.BadZipFile, OSError, EOFError, zlib_error()) as e:
-                out.append(RecordError(path, name, "-", f"cannot read zip entry ({e})"))
+                yield RecordError(path, name, "-", f"cannot read zip entry ({e})")
                 continue
-            out.append(parse_file(path, name, data))
-    return out
-
-
-def _read_zip_parallel(path: Path, names: list[str]) -> Iterator[SourceRecord | RecordError]:
-    """Parse zip entries in a worker process while the caller maps and writes.
-
-    A bounded window of chunks keeps memory flat whatever the size of the zip; order is kept.
-    """
-    from concurrent.futures import ProcessPoolExecutor
-    from multiprocessing import get_context
-
-    jobs = [(str(path), names[i:i + CHUNK]) for i in range(0, len(names), CHUNK)]
-    window = 4
-    # fork: the worker only parses XML, and needs no re-import of the caller's main module.
-    with ProcessPoolExecutor(max_workers=1, mp_context=get_context("fork")) as ex:
-        pending = [ex.submit(_read_zip_entries, j) for j in jobs[:window]]
-        next_job = window
-        while pending:
-            chunk = pending.pop(0).result()
-            if next_job < len(jobs):
-                pending.append(ex.submit(_read_zip_entries, jobs[next_job]))
-                next_job += 1
-            yield from chunk
+            yield parse_file(path, name, data)
 
 
 def zlib_error():
@@ -137,17 +118,23 @@ def parse_file(file: str, name: str, data: bytes) -> SourceRecord | RecordError:
     reader = _ProjectReader(file, name, root)
     try:
         project = reader.project()
-    except RecordError as e:
-        return e
-    return SourceRecord(SOURCE, file, project.grant, project, extra={"entry": name})
+    except RecordFailure as e:
+        return e.problem
+    reader.warnings.extend(_mojibake(data, root, file, project.grant))
+    return SourceRecord(SOURCE, file, project.grant, project, extra={"entry": name}, warnings=tuple(reader.warnings))
 
 
 class _ProjectReader:
     def __init__(self, file: str, name: str, root):
         self.file, self.record, self.root = file, name, root
+        self.warnings: list[RecordWarning] = []
 
-    def fail(self, field: str, message: str) -> RecordError:
-        return RecordError(self.file, self.record, field, message)
+    def fail(self, field: str, message: str) -> RecordFailure:
+        """The exception that abandons this record (``raise self.fail(...)``)."""
+        return RecordFailure(RecordError(self.file, self.record, field, message))
+
+    def warn(self, field: str, message: str) -> None:
+        self.warnings.append(RecordWarning(self.file, self.record, field, message))
 
     # --- typed field readers -------------------------------------------------
     def text(self, el, path: str) -> str | None:
@@ -213,6 +200,11 @@ class _ProjectReader:
         if value is None:
             return None, None
         iso = reference.to_iso(value)
+        if iso is None and _TERRITORY.fullmatch(value.strip()):
+            # A well-formed code outside ISO 3166-1 (EU territory codes XH, XK, ...): the
+            # organisation is kept with its source code and no ISO country link.
+            self.warn(field, f"country code {value.strip()!r} is not in ISO 3166-1: kept as the source code, no country link")
+            return None, value.strip()
         if iso is None:
             raise self.fail(field, f"unknown country code {value.strip()!r} (expected ISO 3166-1 alpha-2, or CORDIS EL/UK)")
         return iso, value.strip()
@@ -226,6 +218,13 @@ class _ProjectReader:
         if not grant.isdigit():
             raise self.fail("id", f"grant agreement number {grant!r} is not numeric")
         self.record = grant
+        ids = [(e.text or "").strip() for e in r.findall("id")]
+        if len(ids) > 1:
+            raise self.fail("id", f"{len(ids)} <id> elements ({', '.join(map(repr, ids))}); a project has one grant number")
+        grant_doi = self.code(r, "identifiers/grantDoi")
+        if grant_doi is not None and grant_doi != f"10.3030/{grant}":
+            # CORDIS has mistyped grant DOIs (project 101086202: 10.3030/10186202): kept as stated.
+            self.warn("identifiers/grantDoi", f"grant DOI {grant_doi!r} does not match the grant number (expected 10.3030/{grant}); kept as stated")
         status = self.code(r, "status")
         if status is not None and status not in STATUSES:
             raise self.fail("status", f"unknown status {status!r}; allowed: {', '.join(STATUSES)}")
@@ -248,7 +247,7 @@ class _ProjectReader:
             duration_months=self.integer(self.text(r, "duration"), "duration"),
             total_cost=self.decimal(self.text(r, "totalCost"), "totalCost"),
             ec_max_contribution=self.decimal(self.text(r, "ecMaxContribution"), "ecMaxContribution"),
-            grant_doi=self.code(r, "identifiers/grantDoi"),
+            grant_doi=grant_doi,
             language=self.code(r, "language"),
             content_update=self.timestamp(self.text(r, "contentUpdateDate"), "contentUpdateDate"),
             last_update=self.timestamp(self.text(r, "lastUpdateDate"), "lastUpdateDate"),
@@ -431,3 +430,32 @@ def _normalise_doi(doi: str) -> str | None:
         if d.startswith(prefix):
             d = d[len(prefix):]
     return d if d.startswith("10.") and "/" in d else None
+
+
+def _mojibake(data: bytes, root, file: str, record: str) -> list[RecordWarning]:
+    """Warnings for text fields that are UTF-8 read as Latin-1 ("Uppsala lÃ¤n"): the document
+    declares a Latin-1 family encoding but its bytes are valid UTF-8 with non-ASCII characters."""
+    declared = (root.getroottree().docinfo.encoding or "").lower()
+    if declared not in _LATIN1_NAMES or data.isascii():
+        return []
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return []  # genuinely Latin-1 bytes: the declaration is right
+    out, seen = [], set()
+    for el in root.iter():
+        if not isinstance(el.tag, str):
+            continue
+        for where, text in [("", el.text), *((f"/@{k}", v) for k, v in el.attrib.items())]:
+            if not text or text.isascii():
+                continue
+            try:
+                fixed = text.encode("latin-1").decode("utf-8")
+            except (UnicodeEncodeError, UnicodeDecodeError):
+                continue
+            if fixed != text:
+                field = root.getroottree().getelementpath(el) + where
+                if field not in seen:
+                    seen.add(field)
+                    out.append(RecordWarning(file, record, field, f"{text[:40]!r} looks like UTF-8 read as {declared} (did the source mean {fixed[:40]!r}?); the document's encoding declaration is likely wrong"))
+    return out

@@ -1,0 +1,219 @@
+"""The import: plan the jobs, read and map them on every core, then validate, write and enrich here.
+
+Every record goes into its own named graph; a batch of records is written in one transaction. A
+record that cannot be read or mapped is reported and skipped; the rest of the input still goes in.
+"""
+from __future__ import annotations
+
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Iterable
+
+import pyoxigraph as ox
+
+from collabkg.importing import stages
+from collabkg.importing.summary import ImportSummary, Rejection
+from collabkg.importing.workers import default_jobs, ordered_map
+from collabkg.records import RecordError, RecordWarning
+from collabkg.resources import bundled_inputs, ontology_dir
+from collabkg.store import ONTOLOGY_GRAPH, Store
+
+BATCH_RECORDS = 256
+
+
+def load_ontology(store: Store) -> int:
+    """(Re)load the ontology and reference data, one named graph per Turtle file."""
+    graphs = []
+    for ttl in sorted(ontology_dir().glob("*.ttl")):
+        triples = list(ox.parse(path=str(ttl), format=ox.RdfFormat.TURTLE))
+        graphs.append((ONTOLOGY_GRAPH + ttl.stem, triples))
+    return store.replace_graphs(graphs)
+
+
+def _warning_kind(w: RecordWarning) -> str:
+    return "warning: " + re.sub(r"\[\d+\]", "", w.field)
+
+
+def ingest(
+    paths: Iterable[str | Path],
+    store: Store,
+    *,
+    base: str | None = None,
+    validator=None,
+    progress: bool | None = None,
+    err=sys.stderr,
+    jobs: int | None = None,
+    enrich: bool = True,
+) -> ImportSummary:
+    """Import records from ``paths`` into ``store``; report problems on ``err``.
+
+    ``jobs``: worker processes for reading and mapping (default: all cores; 1 = in this process).
+    ``enrich``: recompute links and themes afterwards (``build`` does it once at its end).
+    """
+    t0 = time.perf_counter()
+    paths = [Path(p) for p in paths]
+    workers = default_jobs() if jobs is None else max(1, jobs)
+    summary = ImportSummary(store=store.location, jobs=workers)
+    st = summary.stages
+    if not (ONTOLOGY_GRAPH + "collabkg") in store.graph_names():
+        load_ontology(store)
+
+    job_list = []
+    for j in stages.plan(paths, base):
+        if isinstance(j, str):
+            summary.input_errors.append(j)
+        else:
+            job_list.append(j)
+    if len(job_list) < 2:
+        workers = 1  # one job: a pool would only add its start-up time
+
+    batch: dict[str, stages.Mapped] = {}
+    accepted_at: dict[str, str] = {}  # graph -> where its accepted record came from (this run)
+    vocab_written: set[bytes] = set()  # shared vocabulary lines already written (this run)
+
+    def reject(problem: RecordError) -> None:
+        summary.rejected.append(problem)
+        print(problem, file=err)
+        _quarantine(validator, store, problem)
+
+    def flush() -> None:
+        if not batch:
+            return
+        t = time.perf_counter()
+        ok, rejected, warnings = stages.validate(list(batch.values()), store, validator)
+        st["validate"] += time.perf_counter() - t
+        summary.warnings.update(warnings)
+        summary.rejected_records += len(rejected)
+        for reasons in rejected.values():
+            for r in reasons:
+                summary.rejected.append(r)
+                print(r, file=err)
+        for m in ok:
+            if m.graph in accepted_at:  # the same record earlier in this import: the later one wins
+                dup = RecordWarning(m.file, m.record_id, "id", f"the same record twice in one import: {accepted_at[m.graph]} "
+                                    f"and {m.where}; the later ({m.where}) wins")
+                summary.duplicates.append(dup)
+                print(dup, file=err)
+            else:
+                summary.accepted += 1
+            accepted_at[m.graph] = m.where
+        t = time.perf_counter()
+        summary.triples_written += stages.write(ok, store, vocab_written)
+        st["write"] += time.perf_counter() - t
+        batch.clear()
+
+    with _progress(progress, paths) as advance:
+        for result in ordered_map(stages.read_and_map, job_list, workers):
+            st["read"] += result.read_seconds
+            st["map"] += result.map_seconds
+            if result.input_error:
+                summary.input_errors.append(result.input_error)
+            for item in result.items:
+                summary.read += 1
+                advance()
+                if isinstance(item, RecordError):
+                    summary.rejected_records += 1
+                    reject(item)
+                    continue
+                for w in item.warnings:
+                    summary.record_warnings.append(w)
+                    summary.warnings[_warning_kind(w)] += 1
+                    print(w, file=err)
+                if item.graph in batch:
+                    flush()  # validate and write the earlier one first: the later one then replaces it
+                batch[item.graph] = item
+                if len(batch) >= BATCH_RECORDS:
+                    flush()
+        flush()
+    if enrich and summary.accepted:
+        t = time.perf_counter()
+        stages.enrich(store, base)
+        st["enrich"] += time.perf_counter() - t
+    for msg in summary.input_errors:
+        print(msg, file=err)
+    if not summary.read and not summary.input_errors:
+        summary.input_errors.append(f"{', '.join(map(str, paths)) or 'no input'}: nothing readable in the input")
+    summary.triples_in_store = store.count_triples()
+    summary.classes = class_counts(store)
+    summary.quarantine = getattr(validator, "quarantine_path", None)
+    summary.seconds = time.perf_counter() - t0
+    return summary
+
+
+def _quarantine(validator, store: Store, rejection: Rejection) -> None:
+    """Unreadable records go to the validator's quarantine file too (when it keeps one)."""
+    keep = getattr(validator, "quarantine_rejection", None)
+    if keep is not None:
+        keep(store, rejection)
+
+
+def build(store: Store, paths: Iterable[str | Path] | None = None, **kwargs) -> ImportSummary:
+    """Import the given inputs, or the bundled real data when none are given, then enrich.
+
+    Into a store without records, the import goes into a staging copy that replaces the store
+    only when complete (see :meth:`Store.staged`)."""
+    load_ontology(store)
+    inputs = list(paths) if paths else bundled_inputs()
+    kwargs["enrich"] = False
+    if not store.record_graphs():
+        with store.staged():
+            summary = ingest(inputs, store, **kwargs)
+        summary.store = store.location
+    else:
+        summary = ingest(inputs, store, **kwargs)
+    t = time.perf_counter()
+    stages.enrich(store, kwargs.get("base"))
+    summary.stages["enrich"] += time.perf_counter() - t
+    summary.seconds += summary.stages["enrich"]
+    return summary
+
+
+def class_counts(store: Store) -> dict[str, int]:
+    rows = store.query(
+        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
+        f"FILTER(!STRSTARTS(STR(?g), '{ONTOLOGY_GRAPH}')) }} GROUP BY ?c ORDER BY ?c"
+    )
+    return {r["c"].value: int(r["n"].value) for r in rows}
+
+
+class _progress:
+    """A rich progress bar on a terminal for inputs that take more than a moment; quiet otherwise."""
+
+    def __init__(self, enabled: bool | None, paths: list[Path]):
+        if enabled is None:
+            enabled = sys.stderr.isatty()
+        self.enabled = enabled
+        self.paths = paths
+
+    def __enter__(self):
+        if not self.enabled:
+            return lambda: None
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._p = Progress(TextColumn("importing"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(), transient=True)
+        self._p.start()
+        task = self._p.add_task("import", total=_estimate(self.paths))
+        return lambda: self._p.advance(task)
+
+    def __exit__(self, *exc):
+        if self.enabled:
+            self._p.stop()
+
+
+def _estimate(paths: list[Path]) -> int | None:
+    import zipfile
+
+    n = 0
+    for p in paths:
+        try:
+            if p.suffix.lower() == ".zip":
+                n += sum(1 for i in zipfile.ZipFile(p).infolist() if i.filename.endswith(".xml"))
+            elif p.is_dir():
+                n += sum(1 for _ in p.iterdir())
+            else:
+                n += 1
+        except Exception:
+            return None
+    return n or None

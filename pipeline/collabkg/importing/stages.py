@@ -1,0 +1,220 @@
+"""The stages of an import, each a function with one job: read → map → validate → write → enrich.
+
+``read`` and ``map`` run together in worker processes (:func:`read_and_map`, one :class:`Job` at a
+time); what they hand back is plain data: a :class:`Mapped` record (N-Triples bytes per graph) or a
+:class:`~collabkg.records.RecordError` value. ``validate``, ``write`` and ``enrich`` run in the
+importing process, which holds the store.
+"""
+from __future__ import annotations
+
+import time
+from collections import Counter
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Iterator, NamedTuple
+
+import pyoxigraph as ox
+
+from collabkg import linking, sources, themes
+from collabkg.mapping import Triples, map_record
+from collabkg.namespaces import IRIs
+from collabkg.records import RecordError, RecordWarning, SourceRecord
+from collabkg.sources import InputError, cordis_xml
+
+NT = ox.RdfFormat.N_TRIPLES
+NQ = ox.RdfFormat.N_QUADS
+CHUNK = 32  # records per job: small enough to balance the cores, big enough to amortise a hand-off
+
+
+# --- plan: which jobs an import is made of --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Job:
+    """A unit of reading: one input file, or a slice of a zip's entries / a folder's files."""
+
+    path: str
+    fmt: str
+    names: tuple[str, ...] = ()  # zip entries or file names in the folder ``path``; () = all of ``path``
+    base: str | None = None
+
+
+def plan(paths, base: str | None = None) -> Iterator[Job | str]:
+    """The jobs for ``paths``, in input order; an input that cannot be read at all is a message."""
+    for path in map(Path, paths):
+        try:
+            fmt = sources.detect(path)
+            if fmt == "cordis-xml" and path.is_dir():
+                xml = [p.name for p in sorted(path.iterdir()) if p.suffix.lower() == ".xml"]
+                yield from _slices(str(path), fmt, xml, base)
+                for p in sorted(path.iterdir()):
+                    if p.suffix.lower() == ".zip":
+                        yield from _slices(str(p), fmt, cordis_xml.zip_entries(p), base)
+            elif fmt == "cordis-xml" and path.suffix.lower() != ".xml":
+                yield from _slices(str(path), fmt, cordis_xml.zip_entries(path), base)
+            elif path.is_dir():
+                for p in sorted(path.iterdir()):
+                    if p.is_file() and not p.name.startswith(".") and sources._known_suffix(p):
+                        yield Job(str(path), fmt, (p.name,), base)
+            else:
+                yield Job(str(path), fmt, (), base)
+        except InputError as e:
+            yield str(e)
+        except OSError as e:
+            yield f"{path}: cannot read: {e.strerror or e}"
+
+
+def _slices(path: str, fmt: str, names: list[str], base) -> Iterator[Job]:
+    for i in range(0, len(names), CHUNK):
+        yield Job(path, fmt, tuple(names[i : i + CHUNK]), base)
+
+
+# --- read ------------------------------------------------------------------------------------------
+
+
+def read(job: Job) -> Iterator[SourceRecord | RecordError]:
+    """The records of one job, as the source yields them (a problem is a RecordError value)."""
+    path = Path(job.path)
+    if not job.names:
+        yield from sources.read(path, job.fmt)
+    elif job.fmt == "cordis-xml" and path.is_file():
+        yield from cordis_xml.read_zip_entries(job.path, list(job.names))
+    else:
+        for name in job.names:
+            yield from sources.read(path / name, job.fmt)
+
+
+# --- map -------------------------------------------------------------------------------------------
+
+
+class Mapped(NamedTuple):
+    """A mapped record as plain data: N-Triples bytes for its own graph, for each entity graph it
+    describes (the latest record describing an entity wins), and for the shared vocabulary."""
+
+    source: str
+    file: str
+    record_id: str
+    entry: str | None
+    graph: str
+    own: bytes
+    entities: tuple[tuple[str, bytes], ...]
+    vocab_graph: str
+    vocab: bytes
+    warnings: tuple[RecordWarning, ...]
+
+    @property
+    def where(self) -> str:
+        return f"{self.file}:{self.entry}" if self.entry else self.file
+
+
+@lru_cache(maxsize=8)
+def _iris(base: str | None) -> IRIs:
+    return IRIs(base)
+
+
+def map_one(rec: SourceRecord, iris: IRIs) -> Mapped | RecordError:
+    """Map one record to plain data, or say why it cannot be mapped."""
+    try:
+        triples = map_record(rec, iris)
+        own, entities = triples.split()
+        return Mapped(
+            rec.source, rec.file, rec.record_id, rec.extra.get("entry"), iris.graph(rec.source, rec.record_id),
+            ox.serialize(own, format=NT),
+            tuple((iris.entity_graph(rec.source, kind, ident), ox.serialize(ts, format=NT)) for (kind, ident), ts in entities.items()),
+            iris.graph(rec.source, "vocabulary"), ox.serialize(triples.vocab, format=NT), tuple(rec.warnings),
+        )
+    except (ValueError, TypeError) as e:  # a value that cannot become a valid RDF term
+        return RecordError(rec.file, rec.record_id, "-", f"cannot map record: {e}")
+
+
+class JobResult(NamedTuple):
+    items: tuple  # Mapped | RecordError, in source order
+    read_seconds: float
+    map_seconds: float
+    input_error: str | None
+
+
+def read_and_map(job: Job) -> JobResult:
+    """The worker's task: read one job and map its records (plain data in, plain data out)."""
+    iris = _iris(job.base)
+    items, t_read, t_map, error = [], 0.0, 0.0, None
+    it = read(job)
+    try:
+        while True:
+            t0 = time.perf_counter()
+            item = next(it, None)
+            t1 = time.perf_counter()
+            t_read += t1 - t0
+            if item is None:
+                break
+            if isinstance(item, RecordError):
+                items.append(item)
+                continue
+            items.append(map_one(item, iris))
+            t_map += time.perf_counter() - t1
+    except InputError as e:
+        error = str(e)
+    except OSError as e:
+        error = f"{job.path}: cannot read: {e.strerror or e}"
+    return JobResult(tuple(items), t_read, t_map, error)
+
+
+# --- validate ----------------------------------------------------------------------------------------
+
+
+def _triples(nt: bytes) -> list[ox.Triple]:
+    return [q.triple for q in ox.parse(nt, format=NT)] if nt else []
+
+
+def validation_item(m: Mapped) -> tuple[SourceRecord, str, Triples]:
+    """A mapped record in the shape the validator takes: (record, graph IRI, triples)."""
+    t = Triples()
+    t.extend(_triples(m.own))
+    for g, nt in m.entities:
+        for tr in _triples(nt):
+            t.entities[len(t)] = ("graph", g)
+            t.append(tr)
+    t.vocab = _triples(m.vocab)
+    return SourceRecord(m.source, m.file, m.record_id, None, extra={"entry": m.entry}), m.graph, t
+
+
+def validate(batch: list[Mapped], store, validator) -> tuple[list[Mapped], dict[str, list[RecordError]], Counter]:
+    """Check a batch against the shapes (with what the store holds as context): the records that
+    may go in, the rejected ones with their reasons, and warning counts."""
+    if validator is None or not batch:
+        return batch, {}, Counter()
+    rejected, warnings = validator([validation_item(m) for m in batch], store)
+    return [m for m in batch if m.record_id not in rejected], rejected, warnings
+
+
+# --- write -------------------------------------------------------------------------------------------
+
+
+def write(batch: list[Mapped], store, vocab_written: set[bytes]) -> int:
+    """Write a batch in one transaction: each record's graph and the entity graphs it describes are
+    replaced; new vocabulary lines are added to the shared vocabulary graph. Returns triples written."""
+    graphs: dict[str, bytes] = {}
+    for m in batch:
+        graphs[m.graph] = m.own
+        for g, nt in m.entities:  # the latest record describing an entity wins
+            graphs[g] = nt
+    add: dict[str, list[bytes]] = {}
+    for m in batch:
+        for line in m.vocab.splitlines(keepends=True):
+            if line not in vocab_written:
+                vocab_written.add(line)
+                add.setdefault(m.vocab_graph, []).append(line)
+    return store.replace_graphs_ntriples(graphs, {g: b"".join(ls) for g, ls in add.items()})
+
+
+# --- enrich ------------------------------------------------------------------------------------------
+
+
+def enrich(store, base: str | None = None) -> dict[str, int]:
+    """Derived links and themes for what the store holds: organisation ↔ institution and split
+    author links (linking.py), then the themes graph (themes.py). Both recompute their own graphs
+    from the whole store (they are not incremental yet)."""
+    stats = dict(linking.link_sources(store, base=base) or {})
+    stats.update({f"themes {k}": v for k, v in (themes.assign_themes(store, base=base) or {}).items()})
+    return stats
