@@ -23,7 +23,7 @@ from collabkg.resources import bundled_inputs, ontology_dir
 from collabkg.store import Store
 
 BATCH_RECORDS = 256
-ONTOLOGY_GRAPH = "https://w3id.org/collabkg/graph/ontology/"
+from collabkg.namespaces import ONTOLOGY_GRAPH as ONTOLOGY_GRAPH  # noqa: E402  (defined in namespaces.py)
 
 
 # A rejected record is reported exactly like a record a source could not read.
