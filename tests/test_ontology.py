@@ -75,7 +75,7 @@ _CKG_CALL = re.compile(r"""\bckg\(\s*["']([^"']+)["']\s*\)""")
 _CKG_CONCAT = re.compile(r"""\bCKG\s*\+\s*["']([^"']+)["']""")
 _CKG_TERM = re.compile(r"""\bterm\(\s*["']([^"']+)["']\s*\)""")
 # Class names handed to a helper as its last, non-first argument: coded(t, tp, iri, "Topic").
-_CLASS_ARG = re.compile(r""",\s*["']([A-Z][A-Za-z]*)["']\s*\)""")
+_CLASS_ARG = re.compile(r""",\s*["']([A-Z][A-Za-z]*)["']\s*[),]""")
 
 
 # ---------------------------------------------------------------- fixtures ---------------------------

@@ -79,10 +79,7 @@ KNOWN_PREFIXES: list[tuple[str, str]] = [
     ("ckg", CKG), ("ckgc", COUNTRY), ("ckgorg", "https://w3id.org/collabkg/org/"),
 ]
 # First path segments of the IRIs minted under the base (collabkg.namespaces.IRIs).
-INSTANCE_SEGMENTS = (
-    "project", "organisation", "participation", "address", "programme", "topic", "call", "funding-scheme",
-    "euroscivoc", "activity-type", "nuts", "work", "person", "institution", "authorship",
-)
+from collabkg.namespaces import INSTANCE_SEGMENTS  # noqa: E402  (the one list, derived from namespaces.py)
 
 # A local name written as a prefixed name only when it needs no escaping in Turtle and SPARQL.
 _LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")

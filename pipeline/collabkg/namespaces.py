@@ -25,6 +25,24 @@ SCHEMA = "https://schema.org/"
 FOAF = "http://xmlns.com/foaf/0.1/"
 ORG = "http://www.w3.org/ns/org#"
 PROV = "http://www.w3.org/ns/prov#"
+SH = "http://www.w3.org/ns/shacl#"
+DOI_RESOLVER = "https://doi.org/"
+# The ontology and reference data (one named graph per ontology/*.ttl file, under this prefix).
+ONTOLOGY_GRAPH = "https://w3id.org/collabkg/graph/ontology/"
+# Research themes (ontology/themes.ttl) are fixed, like the ontology terms.
+THEME = "https://w3id.org/collabkg/theme/"
+# An organisation (OIC, the publisher) named by the project itself.
+ORG_NS = "https://w3id.org/collabkg/org/"
+
+# First path segments of the instance IRIs that IRIs mints under the base (besides "graph"):
+# the export's prefix block is derived from this list.
+INSTANCE_SEGMENTS = (
+    "project", "organisation", "participation", "programme", "topic", "call", "funding-scheme",
+    "euroscivoc", "activity-type", "nuts", "work", "person", "institution", "authorship", "funder", "award",
+    "publication-result",
+)
+# Entity kinds whose graph is shared by every source (two sources describe one work: one graph).
+CROSS_SOURCE_KINDS = frozenset({"work"})
 
 PREFIXES = {
     "ckg": CKG,
@@ -44,6 +62,31 @@ PREFIXES = {
 
 def sparql_prefixes() -> str:
     return "".join(f"PREFIX {p}: <{iri}>\n" for p, iri in PREFIXES.items())
+
+
+_DOI_PREFIX = ("https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "http://dx.doi.org/", "doi:")
+
+
+def normalise_doi(doi: str | None) -> str | None:
+    """The one DOI form of the graph: bare (``10.x/...``), resolver prefix removed, lower case
+    (DOIs are case-insensitive), or None when the value is not a DOI."""
+    if doi is None:
+        return None
+    d = doi.strip()
+    low = d.lower()
+    for prefix in _DOI_PREFIX:
+        if low.startswith(prefix):
+            d = d[len(prefix):]
+            break
+    d = d.strip().lower()
+    if not d.startswith("10.") or "/" not in d or any(c.isspace() for c in d):
+        return None
+    return d
+
+
+def doi_iri(doi: str) -> str:
+    """The resolver IRI of a (normalised) DOI."""
+    return DOI_RESOLVER + quote(doi.strip(), safe="/:;()._-~")
 
 
 @lru_cache(maxsize=65536)
@@ -69,7 +112,12 @@ class IRIs:
         return self._iri("graph", source, record_id)
 
     def entity_graph(self, source: str, kind: str, ident: str) -> str:
-        """The graph of a shared entity (organisation, person, institution, funder)."""
+        """The graph of a shared entity (organisation, person, institution, funder, vocabulary term).
+
+        A work is one node whatever source describes it, so its graph is one for all sources
+        (``graph/work/<key>``): the latest record describing it wins, as for every entity."""
+        if kind in CROSS_SOURCE_KINDS:
+            return self._iri("graph", kind, ident)
         return self._iri("graph", source, kind, ident)
 
     def funder(self, openalex_id: str) -> str:
@@ -114,11 +162,27 @@ class IRIs:
     def nuts(self, code: str) -> str:
         return self._iri("nuts", code)
 
-    def work(self, doi: str | None = None, openalex_id: str | None = None) -> str:
-        """A work is keyed by its DOI where it has one, so both sources meet on it."""
+    def work(self, doi: str | None = None, openalex_id: str | None = None, cordis_result: str | None = None) -> str:
+        """A work is keyed by its DOI where it has one, so both sources meet on it; else by the
+        OpenAlex id or the CORDIS result identity."""
         if doi:
             return self._iri("work", "doi", doi.lower())
+        if cordis_result:
+            return self._iri("work", "cordis", cordis_result)
         return self._iri("work", "openalex", openalex_id or "")
+
+    @staticmethod
+    def work_key(doi: str | None = None, openalex_id: str | None = None, cordis_result: str | None = None) -> str:
+        """The identity of a work's entity graph (same precedence as :meth:`work`)."""
+        if doi:
+            return "doi:" + doi.lower()
+        if cordis_result:
+            return "cordis:" + cordis_result
+        return "openalex:" + (openalex_id or "")
+
+    def publication_result(self, grant: str, result: str) -> str:
+        """A CORDIS publication result as the project record states it (title, year, journal)."""
+        return self._iri("publication-result", grant, result)
 
     def person(self, openalex_id: str) -> str:
         return self._iri("person", openalex_id)
@@ -136,3 +200,7 @@ def country(alpha2: str) -> str:
 
 def term(local: str) -> str:
     return CKG + local
+
+
+def theme(key: str) -> str:
+    return THEME + key

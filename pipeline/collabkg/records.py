@@ -115,12 +115,18 @@ class Participation:
 
 @dataclass(frozen=True)
 class Publication:
-    """A project result of type publication (only DOI-bearing ones are kept)."""
+    """A project result of type publication, as the project record states it.
 
-    doi: str
+    Every publication result is kept: keyed by its DOI when it has one (the work both sources
+    meet on), else by its CORDIS result identity (``result_id``, e.g. ``101055218_147846_PUBLIHORIZON``).
+    """
+
+    doi: str | None = None  # normalised (collabkg.namespaces.normalise_doi)
     title: str | None = None
     year: int | None = None
     journal: str | None = None
+    result_id: str | None = None  # CORDIS result <id>; stable across releases of the record
+    rcn: str | None = None
 
 
 @dataclass(frozen=True)

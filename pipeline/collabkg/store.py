@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 import pyoxigraph as ox
 
 DEFAULT_STORE = Path(".collabkg") / "store"
-ONTOLOGY_GRAPH = "https://w3id.org/collabkg/graph/ontology/"  # the ontology and reference data graphs start so
+from collabkg.namespaces import ONTOLOGY_GRAPH  # the ontology and reference data graphs start so
 
 
 class StoreError(Exception):

@@ -24,10 +24,10 @@ from dataclasses import dataclass
 import pyoxigraph as ox
 
 from collabkg.mapping import ckg
-from collabkg.namespaces import IRIs, sparql_prefixes
+from collabkg.namespaces import THEME, IRIs, sparql_prefixes
 from collabkg.store import Store
 
-THEME_NS = "https://w3id.org/collabkg/theme/"
+THEME_NS = THEME  # one IRI authority: collabkg.namespaces
 
 
 @dataclass(frozen=True)

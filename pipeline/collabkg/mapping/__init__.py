@@ -66,9 +66,12 @@ def _plain_decimal(d: Decimal) -> str:
 class Triples(list):
     """A record's triples; a triple whose object is None is silently dropped.
 
-    ``vocab`` holds triples about shared vocabulary (calls, topics, programme parts,
-    fields of science, ...) that many records point to: they go into one shared,
-    add-only vocabulary graph per source instead of being repeated in every record graph.
+    Every triple lives in exactly one named graph. The record's own facts and its links stay in
+    the record's graph; a triple about a shared entity (organisation, person, institution, work,
+    and every vocabulary term: call, topic, programme part, field, NUTS region, activity type)
+    is marked with the entity's ``(kind, id)`` and the importer stores it in the entity's own
+    graph, replaced by the latest record that describes the entity. ``vocab`` (an add-only
+    graph) is kept for callers but no mapper fills it any more: vocabulary is correctable.
     """
 
     def __init__(self):
@@ -93,6 +96,14 @@ class Triples(list):
         self.entities[len(self)] = entity
         self.append(ox.Triple(s, p, o))
 
+    def add_blocks(self, blocks: "EntityBlocks") -> None:
+        """Add entity descriptions mapped once (memoised) as ``((kind, id), triples)`` pairs."""
+        for key, triples in blocks:
+            n = len(self)
+            self.extend(triples)
+            for i in range(n, n + len(triples)):
+                self.entities[i] = key
+
     def split(self) -> tuple[list[ox.Triple], dict[tuple[str, str], list[ox.Triple]]]:
         """The record's own triples, and the triples of each entity it describes."""
         own, entities = [], {}
@@ -108,6 +119,25 @@ class Triples(list):
         if o is None:
             return
         self.vocab.append(ox.Triple(s, p, o))
+
+
+# An entity description mapped once: ((kind, id), its triples) for the entity and any entity it
+# brings along (an organisation's activity type and NUTS region).
+EntityBlocks = tuple[tuple[tuple[str, str], tuple[ox.Triple, ...]], ...]
+
+
+class BlockBuilder:
+    """Collects the triples of entity descriptions, grouped by entity, for memoised mappers."""
+
+    def __init__(self):
+        self.blocks: dict[tuple[str, str], dict[ox.Triple, None]] = {}
+
+    def add(self, entity: tuple[str, str], s, p, o) -> None:
+        if o is not None:
+            self.blocks.setdefault(entity, {})[ox.Triple(s, p, o)] = None
+
+    def done(self) -> EntityBlocks:
+        return tuple((k, tuple(v)) for k, v in self.blocks.items())
 
 
 Mapper = Callable[[SourceRecord, IRIs], Triples]

@@ -1,10 +1,20 @@
-"""CORDIS project records → triples: one function per class."""
+"""CORDIS project records → triples: one function per class.
+
+Graphs: the project record's graph holds the project, its participations and publication
+results (the record's own facts) and its links; organisations, works and every vocabulary term
+(call, topic, programme part, funding scheme, field, NUTS region, activity type) are entities,
+each in its own graph, replaced by the latest record that describes them. Shared entities are
+mapped once per process (memoised on the frozen record value), not once per mention.
+"""
 from __future__ import annotations
+
+from collections import OrderedDict
+from functools import lru_cache
 
 import pyoxigraph as ox
 
-from collabkg.mapping import LABEL, A, Triples, any_uri, ckg, literal
-from collabkg.namespaces import IRIs, SKOS, country
+from collabkg.mapping import LABEL, A, BlockBuilder, EntityBlocks, Triples, any_uri, ckg, literal
+from collabkg.namespaces import IRIs, SKOS, country, doi_iri
 from collabkg.records import Coded, Field, Organisation, Participation, Project, ProgrammePart, Publication, SourceRecord
 
 PREF_LABEL = ox.NamedNode(SKOS + "prefLabel")
@@ -13,7 +23,23 @@ NOTATION = ox.NamedNode(SKOS + "notation")
 IN_SCHEME = ox.NamedNode(SKOS + "inScheme")
 EUROSCIVOC_SCHEME = ckg("EuroSciVocScheme")
 ROLE = {r: ckg(r[0].upper() + r[1:] + "Role") for r in ("coordinator", "participant", "associatedPartner", "thirdParty")}
+HAS_PARTICIPATION = ckg("hasParticipation")
 
+# Programme parts that CORDIS names only as parents (no title in the source): their names in
+# Regulation (EU) 2021/695 (Horizon Europe, pillars I-III and Part "Widening participation and
+# strengthening the ERA") and Council Regulation (Euratom) 2021/765.
+PROGRAMME_LABELS = {
+    "HORIZON": "Horizon Europe",
+    "HORIZON.1": "Excellent Science",
+    "HORIZON.2": "Global Challenges and European Industrial Competitiveness",
+    "HORIZON.3": "Innovative Europe",
+    "HORIZON.4": "Widening Participation and Strengthening the European Research Area",
+    "EURATOM": "Euratom Research and Training Programme",
+}
+# Full descriptions of programme parts met in this process, so that a part named later only as a
+# parent is described as fully as before (the latest description of an entity wins).
+_PROGRAMME_SEEN: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
+_SEEN_MAX = 65536
 
 def map_record(rec: SourceRecord, iris: IRIs) -> Triples:
     t = Triples()
@@ -28,6 +54,7 @@ def project(t: Triples, p: Project, iris: IRIs) -> ox.NamedNode:
     t.add(s, ckg("rcn"), literal(p.rcn))
     t.add(s, ckg("acronym"), literal(p.acronym))
     t.add(s, ckg("title"), literal(p.title, "en"))
+    t.add(s, LABEL, literal(p.acronym or p.title or p.grant))
     t.add(s, ckg("teaser"), literal(p.teaser, "en"))
     t.add(s, ckg("objective"), literal(p.objective, "en"))
     for k in p.keywords:
@@ -44,7 +71,7 @@ def project(t: Triples, p: Project, iris: IRIs) -> ox.NamedNode:
         t.add(s, ckg("currency"), literal("EUR"))
     if p.grant_doi:
         t.add(s, ckg("grantDoi"), literal(p.grant_doi))
-        t.add(s, ckg("doiIri"), ox.NamedNode(iris_doi(p.grant_doi)))
+        t.add(s, ckg("doiIri"), ox.NamedNode(doi_iri(p.grant_doi)))
     t.add(s, ckg("language"), literal(p.language))
     t.add(s, ckg("contentUpdateDate"), literal(p.content_update))
     t.add(s, ckg("lastUpdateDate"), literal(p.last_update))
@@ -54,69 +81,102 @@ def project(t: Triples, p: Project, iris: IRIs) -> ox.NamedNode:
     if p.sub_call:
         t.add(s, ckg("subCall"), call(t, p.sub_call, iris))
     for tp in p.topics:
-        t.add(s, ckg("topic"), coded(t, tp, iris.topic(tp.code), "Topic"))
+        t.add(s, ckg("topic"), coded(t, tp, iris.topic(tp.code), "Topic", "topic"))
     for pp in p.programme_parts:
         node = programme_part(t, pp, iris)
         t.add(s, ckg("legalBasis"), node)
         if pp.main:
             t.add(s, ckg("mainLegalBasis"), node)
     if p.funding_scheme:
-        t.add(s, ckg("fundingScheme"), coded(t, p.funding_scheme, iris.funding_scheme(p.funding_scheme.code), "FundingScheme"))
+        t.add(s, ckg("fundingScheme"), coded(t, p.funding_scheme, iris.funding_scheme(p.funding_scheme.code), "FundingScheme", "funding-scheme"))
     for f in p.fields:
         t.add(s, ckg("fieldOfScience"), field_of_science(t, f, iris))
     for part in p.participations:
-        participation(t, part, s, p.grant, iris)
+        t.add(s, HAS_PARTICIPATION, participation(t, part, s, p.grant, iris))
+    described: set[str] = set()  # works this record describes (the first result about a DOI does)
     for pub in p.publications:
-        t.add(s, ckg("hasPublication"), publication(t, pub, iris))
+        t.add(s, ckg("hasPublication"), publication(t, pub, iris, p.grant, described))
     return s
 
 
-def iris_doi(doi: str) -> str:
-    from urllib.parse import quote
-
-    return "https://doi.org/" + quote(doi.strip(), safe="/:;()._-~")
+iris_doi = doi_iri  # the resolver IRI of a DOI: collabkg.namespaces.doi_iri
 
 
-def coded(t: Triples, c: Coded, iri: str, cls: str) -> ox.NamedNode:
-    """A coded vocabulary term (call, topic, scheme, ...), described in the vocabulary graph."""
-    s = ox.NamedNode(iri)
-    t.add_vocab(s, A, ckg(cls))
-    t.add_vocab(s, ckg("code"), literal(c.code))
-    t.add_vocab(s, LABEL, literal(c.title or c.code, "en"))
-    return s
+def coded(t: Triples, c: Coded, iri: str, cls: str, kind: str) -> ox.NamedNode:
+    """A coded vocabulary term (call, topic, scheme, ...), described in its own entity graph."""
+    t.add_blocks(_coded_block(c.code, c.title, iri, cls, kind))
+    return ox.NamedNode(iri)
+
+
+@lru_cache(maxsize=65536)
+def _coded_block(code: str, title: str | None, iri: str, cls: str, kind: str) -> EntityBlocks:
+    b = BlockBuilder()
+    _describe_coded(b, (kind, code), ox.NamedNode(iri), code, title, cls)
+    return b.done()
+
+
+def _describe_coded(b: BlockBuilder, e, s, code: str, title: str | None, cls: str) -> None:
+    b.add(e, s, A, ckg(cls))
+    b.add(e, s, ckg("code"), literal(code))
+    b.add(e, s, LABEL, literal(title or code, "en"))
 
 
 def call(t: Triples, c: Coded, iris: IRIs) -> ox.NamedNode:
-    return coded(t, c, iris.call(c.code), "Call")
+    return coded(t, c, iris.call(c.code), "Call", "call")
 
 
 def programme_part(t: Triples, pp: ProgrammePart, iris: IRIs) -> ox.NamedNode:
-    s = coded(t, pp, iris.programme(pp.code), "ProgrammePart")
-    t.add_vocab(s, ckg("frameworkProgramme"), literal(pp.framework))
-    child = s
-    for parent_code in pp.parents:
-        parent = ox.NamedNode(iris.programme(parent_code))
-        t.add_vocab(parent, A, ckg("ProgrammePart"))
-        t.add_vocab(parent, ckg("code"), literal(parent_code))
-        t.add_vocab(child, BROADER, parent)
-        child = parent
-    return s
+    """A programme part and its parents (nearest first), each in its own entity graph."""
+    if pp.title or pp.framework:
+        _PROGRAMME_SEEN[pp.code] = (pp.title, pp.framework)
+        if len(_PROGRAMME_SEEN) > _SEEN_MAX:
+            _PROGRAMME_SEEN.popitem(last=False)
+    chain = (pp.code, *pp.parents)
+    known = tuple(_PROGRAMME_SEEN.get(c, (None, None)) for c in chain)
+    t.add_blocks(_programme_block(chain, known, pp.title, pp.framework, iris.base))
+    return ox.NamedNode(iris.programme(pp.code))
+
+
+@lru_cache(maxsize=65536)
+def _programme_block(chain: tuple[str, ...], known: tuple, title: str | None, framework: str | None, base: str) -> EntityBlocks:
+    iris = IRIs(base)
+    b = BlockBuilder()
+    for i, code in enumerate(chain):
+        s = ox.NamedNode(iris.programme(code))
+        e = ("programme", code)
+        seen_title, seen_framework = known[i]
+        label = (title if i == 0 else None) or seen_title or PROGRAMME_LABELS.get(code)
+        _describe_coded(b, e, s, code, label, "ProgrammePart")
+        # a parent belongs to the framework programme of its child
+        b.add(e, s, ckg("frameworkProgramme"), literal((framework if i == 0 else None) or seen_framework or framework))
+        if i + 1 < len(chain):
+            b.add(e, s, BROADER, ox.NamedNode(iris.programme(chain[i + 1])))
+    return b.done()
 
 
 def field_of_science(t: Triples, f: Field, iris: IRIs) -> ox.NamedNode:
     """A EuroSciVoc field and its ancestors, as SKOS concepts labelled from the source path."""
+    t.add_blocks(_field_block(f, iris.base))
+    return ox.NamedNode(iris.field(f.codes[-1])) if f.codes else None
+
+
+@lru_cache(maxsize=65536)
+def _field_block(f: Field, base: str) -> EntityBlocks:
+    iris = IRIs(base)
+    b = BlockBuilder()
     node = None
     for depth, code in enumerate(f.codes):
         s = ox.NamedNode(iris.field(code))
-        t.add_vocab(s, A, ckg("FieldOfScience"))
-        t.add_vocab(s, IN_SCHEME, EUROSCIVOC_SCHEME)
-        t.add_vocab(s, NOTATION, literal(code))
+        e = ("euroscivoc", code)
+        b.add(e, s, A, ckg("FieldOfScience"))
+        b.add(e, s, IN_SCHEME, EUROSCIVOC_SCHEME)
+        b.add(e, s, NOTATION, literal(code))
         if f.labels:
-            t.add_vocab(s, PREF_LABEL, literal(f.labels[depth], "en"))
+            b.add(e, s, PREF_LABEL, literal(f.labels[depth], "en"))
         if node is not None:
-            t.add_vocab(s, BROADER, node)
+            b.add(e, s, BROADER, node)
         node = s
-    return node
+    return b.done()
 
 
 def participation(t: Triples, part: Participation, project_node, grant: str, iris: IRIs) -> ox.NamedNode:
@@ -136,46 +196,85 @@ def participation(t: Triples, part: Participation, project_node, grant: str, iri
 
 
 def organisation(t: Triples, o: Organisation, iris: IRIs) -> ox.NamedNode:
+    """An organisation (with its address, activity type and NUTS region), mapped once per value."""
+    t.add_blocks(_organisation_block(o, iris.base))
+    return ox.NamedNode(iris.organisation(o.pic))
+
+
+@lru_cache(maxsize=65536)
+def _organisation_block(o: Organisation, base: str) -> EntityBlocks:
+    # Keyed on the frozen record value: an organisation that a later record describes differently
+    # is a different key, so the cache never serves stale facts.
+    iris = IRIs(base)
+    b = BlockBuilder()
     s = ox.NamedNode(iris.organisation(o.pic))
     e = ("organisation", o.pic)
-    t.add_entity(e, s, A, ckg("Organisation"))
-    t.add_entity(e, s, ckg("pic"), literal(o.pic))
-    t.add_entity(e, s, ckg("rcn"), literal(o.rcn))
-    t.add_entity(e, s, ckg("legalName"), literal(o.legal_name))
-    t.add_entity(e, s, ckg("shortName"), literal(o.short_name))
-    t.add_entity(e, s, ckg("vatNumber"), literal(o.vat_number))
-    t.add_entity(e, s, ckg("departmentName"), literal(o.department))
-    t.add_entity(e, s, ckg("url"), any_uri(o.url))
+    b.add(e, s, A, ckg("Organisation"))
+    b.add(e, s, LABEL, literal(o.legal_name or o.short_name or o.pic))
+    b.add(e, s, ckg("pic"), literal(o.pic))
+    b.add(e, s, ckg("rcn"), literal(o.rcn))
+    b.add(e, s, ckg("legalName"), literal(o.legal_name))
+    b.add(e, s, ckg("shortName"), literal(o.short_name))
+    b.add(e, s, ckg("vatNumber"), literal(o.vat_number))
+    b.add(e, s, ckg("departmentName"), literal(o.department))
+    b.add(e, s, ckg("url"), any_uri(o.url))
     if o.country:
-        t.add_entity(e, s, ckg("country"), ox.NamedNode(country(o.country)))
-    t.add_entity(e, s, ckg("sourceCountryCode"), literal(o.source_country))  # also when not ISO (XH)
+        b.add(e, s, ckg("country"), ox.NamedNode(country(o.country)))
+    b.add(e, s, ckg("sourceCountryCode"), literal(o.source_country))  # also when not ISO (XH)
     if o.address:
         a = o.address
         addr = ox.NamedNode(iris.address(o.pic))
-        t.add_entity(e, s, ckg("address"), addr)
-        t.add_entity(e, addr, A, ckg("Address"))
-        t.add_entity(e, addr, ckg("street"), literal(a.street))
-        t.add_entity(e, addr, ckg("postBox"), literal(a.post_box))
-        t.add_entity(e, addr, ckg("postcode"), literal(a.postcode))
-        t.add_entity(e, addr, ckg("city"), literal(a.city))
+        b.add(e, s, ckg("address"), addr)
+        b.add(e, addr, A, ckg("Address"))
+        b.add(e, addr, ckg("street"), literal(a.street))
+        b.add(e, addr, ckg("postBox"), literal(a.post_box))
+        b.add(e, addr, ckg("postcode"), literal(a.postcode))
+        b.add(e, addr, ckg("city"), literal(a.city))
         if a.country:
-            t.add_entity(e, addr, ckg("country"), ox.NamedNode(country(a.country)))
-        t.add_entity(e, addr, ckg("latitude"), literal(a.latitude))
-        t.add_entity(e, addr, ckg("longitude"), literal(a.longitude))
+            b.add(e, addr, ckg("country"), ox.NamedNode(country(a.country)))
+        b.add(e, addr, ckg("latitude"), literal(a.latitude))
+        b.add(e, addr, ckg("longitude"), literal(a.longitude))
     if o.activity_type:
-        t.add_entity(e, s, ckg("activityType"), coded(t, o.activity_type, iris.activity_type(o.activity_type.code), "ActivityType"))
+        c = o.activity_type
+        node = ox.NamedNode(iris.activity_type(c.code))
+        b.add(e, s, ckg("activityType"), node)
+        _describe_coded(b, ("activity-type", c.code), node, c.code, c.title, "ActivityType")
     if o.nuts:
-        t.add_entity(e, s, ckg("nutsRegion"), coded(t, o.nuts, iris.nuts(o.nuts.code), "NutsRegion"))
-    return s
+        c = o.nuts
+        node = ox.NamedNode(iris.nuts(c.code))
+        b.add(e, s, ckg("nutsRegion"), node)
+        _describe_coded(b, ("nuts", c.code), node, c.code, c.title, "NutsRegion")
+    return b.done()
 
 
-def publication(t: Triples, pub: Publication, iris: IRIs) -> ox.NamedNode:
-    """A project publication with a DOI: the Work node that OpenAlex works meet on."""
-    s = ox.NamedNode(iris.work(doi=pub.doi))
-    t.add(s, A, ckg("Work"))
-    t.add(s, ckg("doi"), literal(pub.doi))
-    t.add(s, ckg("doiIri"), ox.NamedNode(iris_doi(pub.doi)))
-    t.add(s, ckg("title"), literal(pub.title))
-    t.add(s, ckg("publicationYear"), literal(pub.year))
-    t.add(s, ckg("journal"), literal(pub.journal))
+def publication(t: Triples, pub: Publication, iris: IRIs, grant: str | None = None, described: set | None = None) -> ox.NamedNode:
+    """A project publication result: the Work it is about (keyed by DOI, else by the CORDIS result
+    identity), and, with ``grant``, the result itself as the project states it.
+
+    The work's description (in the work's own graph) comes from the first result about it in the
+    record (by result id); every result keeps its own title, year and journal on its result node,
+    so a conflict between two results about one DOI is kept, not lost."""
+    key = iris.work_key(doi=pub.doi, cordis_result=pub.result_id)
+    s = ox.NamedNode(iris.work(doi=pub.doi, cordis_result=pub.result_id))
+    if described is None or key not in described:
+        if described is not None:
+            described.add(key)
+        e = ("work", key)
+        t.add_entity(e, s, A, ckg("Work"))
+        t.add_entity(e, s, LABEL, literal(pub.title or pub.doi or pub.result_id))
+        if pub.doi:
+            t.add_entity(e, s, ckg("doi"), literal(pub.doi))
+            t.add_entity(e, s, ckg("doiIri"), ox.NamedNode(doi_iri(pub.doi)))
+        t.add_entity(e, s, ckg("title"), literal(pub.title))
+        t.add_entity(e, s, ckg("publicationYear"), literal(pub.year))
+        t.add_entity(e, s, ckg("journal"), literal(pub.journal))
+    if grant is not None and pub.result_id:
+        r = ox.NamedNode(iris.publication_result(grant, pub.result_id))
+        t.add(r, A, ckg("PublicationResult"))
+        t.add(r, ckg("resultId"), literal(pub.result_id))
+        t.add(r, ckg("rcn"), literal(pub.rcn))
+        t.add(r, ckg("work"), s)
+        t.add(r, ckg("title"), literal(pub.title))
+        t.add(r, ckg("publicationYear"), literal(pub.year))
+        t.add(r, ckg("journal"), literal(pub.journal))
     return s

@@ -1,15 +1,21 @@
 """OpenAlex work records → triples: one function per class (the agreed publication-side model).
 
-A work's graph holds the work, its authorships, and the persons, institutions, funders and
-awards they point to; research topics are shared vocabulary (the openalex vocabulary graph).
+A work record's graph holds what only this record says: the work's OpenAlex facts (id, type,
+date, language, citations, abstract, keywords, topics, funders, awards), its authorships and
+their links. Entities are described once each, in their own graph (latest record wins): the
+work's shared description (type, DOI, title, year, journal; one graph for CORDIS and OpenAlex),
+persons, institutions, funders, awards and research topics. Persons, institutions, funders and
+topics are mapped once per process (memoised on the frozen record value).
 """
 from __future__ import annotations
 
 import pyoxigraph as ox
 
-from collabkg.mapping import LABEL, A, Triples, ckg, literal
-from collabkg.mapping.cordis import iris_doi
-from collabkg.namespaces import IRIs, country
+from collections import OrderedDict
+from functools import lru_cache
+
+from collabkg.mapping import LABEL, A, BlockBuilder, EntityBlocks, Triples, ckg, literal
+from collabkg.namespaces import IRIs, country, doi_iri
 from collabkg.records import SourceRecord
 from collabkg.records_openalex import Authorship, Award, Funder, Institution, Person, Topic, Work
 
@@ -22,17 +28,21 @@ def map_record(rec: SourceRecord, iris: IRIs) -> Triples:
 
 def work(t: Triples, w: Work, iris: IRIs) -> ox.NamedNode:
     s = ox.NamedNode(iris.work(doi=w.doi, openalex_id=w.openalex_id))
-    t.add(s, A, ckg("Work"))
-    t.add(s, ckg("openalexId"), literal(w.openalex_id))
+    e = ("work", iris.work_key(doi=w.doi, openalex_id=w.openalex_id))
+    t.add_entity(e, s, A, ckg("Work"))
+    t.add_entity(e, s, LABEL, literal(w.title or w.doi or w.openalex_id))
     if w.doi:
-        t.add(s, ckg("doi"), literal(w.doi))
-        t.add(s, ckg("doiIri"), ox.NamedNode(iris_doi(w.doi)))
-    t.add(s, ckg("title"), literal(w.title))
+        t.add_entity(e, s, ckg("doi"), literal(w.doi))
+        t.add_entity(e, s, ckg("doiIri"), ox.NamedNode(doi_iri(w.doi)))
+    # One title and one year per work: the latest record describing the work states them (a
+    # build imports OpenAlex after CORDIS); CORDIS's own wording stays on its publication results.
+    t.add_entity(e, s, ckg("title"), literal(w.title))
+    t.add_entity(e, s, ckg("publicationYear"), literal(w.publication_year))
+    t.add_entity(e, s, ckg("journal"), literal(w.journal))
+    t.add(s, ckg("openalexId"), literal(w.openalex_id))
     t.add(s, ckg("workType"), literal(w.type))
     t.add(s, ckg("publicationDate"), literal(w.publication_date))
-    t.add(s, ckg("publicationYear"), literal(w.publication_year))
     t.add(s, ckg("language"), literal(w.language))
-    t.add(s, ckg("journal"), literal(w.journal))
     t.add(s, ckg("citedByCount"), literal(w.cited_by_count))
     t.add(s, ckg("abstract"), literal(w.abstract))
     for k in w.keywords:
@@ -43,7 +53,11 @@ def work(t: Triples, w: Work, iris: IRIs) -> ox.NamedNode:
         t.add(s, ckg("primaryTopic"), topic(t, w.primary_topic, iris))
     for f in w.funders:
         t.add(s, ckg("funder"), funder(t, f, iris))
+    funders = {f.openalex_id: f for f in w.funders}
     for a in w.awards:
+        # an award names its funder more briefly than the work's funder list (no ROR): take the fuller one
+        if a.funder is not None and a.funder.openalex_id in funders:
+            a = Award(a.openalex_id, a.award_id, funders[a.funder.openalex_id], a.display_name)
         t.add(s, ckg("award"), award(t, a, iris))
     for a in w.authorships:
         t.add(s, ckg("authorship"), authorship(t, a, s, w.openalex_id, iris))
@@ -71,63 +85,107 @@ def authorship(t: Triples, a: Authorship, work_node, work_key: str, iris: IRIs) 
 
 
 def person(t: Triples, p: Person, iris: IRIs) -> ox.NamedNode:
-    s = ox.NamedNode(iris.person(p.openalex_id))
+    t.add_blocks(_person_block(p, iris.base))
+    return ox.NamedNode(iris.person(p.openalex_id))
+
+
+@lru_cache(maxsize=65536)
+def _person_block(p: Person, base: str) -> EntityBlocks:
+    b = BlockBuilder()
+    s = ox.NamedNode(IRIs(base).person(p.openalex_id))
     e = ("person", p.openalex_id)
-    t.add_entity(e, s, A, ckg("Person"))
-    t.add_entity(e, s, ckg("openalexId"), literal(p.openalex_id))
-    t.add_entity(e, s, ckg("displayName"), literal(p.display_name))
+    b.add(e, s, A, ckg("Person"))
+    b.add(e, s, LABEL, literal(p.display_name or p.openalex_id))
+    b.add(e, s, ckg("openalexId"), literal(p.openalex_id))
+    b.add(e, s, ckg("displayName"), literal(p.display_name))
     if p.orcid:
-        t.add_entity(e, s, ckg("orcid"), ox.NamedNode(p.orcid))
-    return s
+        b.add(e, s, ckg("orcid"), ox.NamedNode(p.orcid))
+    return b.done()
+
+
+# Institutions described in full in this process: a parent named only in a lineage (OpenAlex
+# gives lineage as bare ids, no names) is described as fully as it was seen before, so that a
+# stub never replaces a full description within one import.
+_INSTITUTIONS_SEEN: OrderedDict[str, Institution] = OrderedDict()
+_SEEN_MAX = 65536
 
 
 def institution(t: Triples, i: Institution, iris: IRIs) -> ox.NamedNode:
+    _INSTITUTIONS_SEEN[i.openalex_id] = i
+    if len(_INSTITUTIONS_SEEN) > _SEEN_MAX:
+        _INSTITUTIONS_SEEN.popitem(last=False)
+    t.add_blocks(_institution_block(i, iris.base))
+    for parent_id in i.lineage:
+        parent = _INSTITUTIONS_SEEN.get(parent_id) or Institution(parent_id)
+        t.add_blocks(_institution_block(parent, iris.base))
+    return ox.NamedNode(iris.institution(i.openalex_id))
+
+
+@lru_cache(maxsize=65536)
+def _institution_block(i: Institution, base: str) -> EntityBlocks:
+    iris = IRIs(base)
+    b = BlockBuilder()
     s = ox.NamedNode(iris.institution(i.openalex_id))
     e = ("institution", i.openalex_id)
-    t.add_entity(e, s, A, ckg("Institution"))
-    t.add_entity(e, s, ckg("openalexId"), literal(i.openalex_id))
-    t.add_entity(e, s, ckg("displayName"), literal(i.display_name))
+    b.add(e, s, A, ckg("Institution"))
+    # OpenAlex names a lineage parent by id only (no name anywhere in the work record): such a
+    # stub has no label and no name until a record names it.
+    b.add(e, s, LABEL, literal(i.display_name))
+    b.add(e, s, ckg("openalexId"), literal(i.openalex_id))
+    b.add(e, s, ckg("displayName"), literal(i.display_name))
     if i.ror:
-        t.add_entity(e, s, ckg("ror"), ox.NamedNode(i.ror))
-    t.add_entity(e, s, ckg("institutionType"), literal(i.type))
+        b.add(e, s, ckg("ror"), ox.NamedNode(i.ror))
+    b.add(e, s, ckg("institutionType"), literal(i.type))
     if i.country:  # an institution without country gets no ckg:country
-        t.add_entity(e, s, ckg("country"), ox.NamedNode(country(i.country)))
+        b.add(e, s, ckg("country"), ox.NamedNode(country(i.country)))
     for parent_id in i.lineage:
-        parent = ox.NamedNode(iris.institution(parent_id))
-        # only a stub for the parent here (add-only vocabulary): its own description comes
-        # from the works that name it
-        t.add_vocab(parent, A, ckg("Institution"))
-        t.add_vocab(parent, ckg("openalexId"), literal(parent_id))
-        t.add_entity(e, s, ckg("parentInstitution"), parent)
-    return s
+        b.add(e, s, ckg("parentInstitution"), ox.NamedNode(iris.institution(parent_id)))
+    return b.done()
 
 
 def topic(t: Triples, tp: Topic, iris: IRIs) -> ox.NamedNode:
-    """An OpenAlex research topic (T…), described once in the shared vocabulary graph."""
-    s = ox.NamedNode(iris.topic(tp.openalex_id))
-    t.add_vocab(s, A, ckg("ResearchTopic"))
-    t.add_vocab(s, ckg("openalexId"), literal(tp.openalex_id))
-    t.add_vocab(s, LABEL, literal(tp.display_name or tp.openalex_id, "en"))
-    return s
+    """An OpenAlex research topic (T…), described once, in its own entity graph."""
+    t.add_blocks(_topic_block(tp, iris.base))
+    return ox.NamedNode(iris.topic(tp.openalex_id))
+
+
+@lru_cache(maxsize=65536)
+def _topic_block(tp: Topic, base: str) -> EntityBlocks:
+    b = BlockBuilder()
+    s = ox.NamedNode(IRIs(base).topic(tp.openalex_id))
+    e = ("topic", tp.openalex_id)
+    b.add(e, s, A, ckg("ResearchTopic"))
+    b.add(e, s, ckg("openalexId"), literal(tp.openalex_id))
+    b.add(e, s, LABEL, literal(tp.display_name or tp.openalex_id, "en"))
+    return b.done()
 
 
 def funder(t: Triples, f: Funder, iris: IRIs) -> ox.NamedNode:
-    s = ox.NamedNode(iris.funder(f.openalex_id))
+    t.add_blocks(_funder_block(f, iris.base))
+    return ox.NamedNode(iris.funder(f.openalex_id))
+
+
+@lru_cache(maxsize=65536)
+def _funder_block(f: Funder, base: str) -> EntityBlocks:
+    b = BlockBuilder()
+    s = ox.NamedNode(IRIs(base).funder(f.openalex_id))
     e = ("funder", f.openalex_id)
-    t.add_entity(e, s, A, ckg("Funder"))
-    t.add_entity(e, s, ckg("openalexId"), literal(f.openalex_id))
-    t.add_entity(e, s, ckg("displayName"), literal(f.display_name))
+    b.add(e, s, A, ckg("Funder"))
+    b.add(e, s, ckg("openalexId"), literal(f.openalex_id))
+    b.add(e, s, ckg("displayName"), literal(f.display_name))
     if f.ror:
-        t.add_entity(e, s, ckg("ror"), ox.NamedNode(f.ror))
-    return s
+        b.add(e, s, ckg("ror"), ox.NamedNode(f.ror))
+    return b.done()
 
 
 def award(t: Triples, a: Award, iris: IRIs) -> ox.NamedNode:
+    """An award (grant) that works cite: an entity, so two works citing it state it once."""
     s = ox.NamedNode(iris.award(a.openalex_id))
-    t.add(s, A, ckg("Award"))
-    t.add(s, ckg("openalexId"), literal(a.openalex_id))
-    t.add(s, ckg("awardNumber"), literal(a.award_id))
-    t.add(s, ckg("displayName"), literal(a.display_name))
+    e = ("award", a.openalex_id)
+    t.add_entity(e, s, A, ckg("Award"))
+    t.add_entity(e, s, ckg("openalexId"), literal(a.openalex_id))
+    t.add_entity(e, s, ckg("awardNumber"), literal(a.award_id))
+    t.add_entity(e, s, ckg("displayName"), literal(a.display_name))
     if a.funder:
-        t.add(s, ckg("funder"), funder(t, a.funder, iris))
+        t.add_entity(e, s, ckg("funder"), funder(t, a.funder, iris))
     return s

@@ -29,6 +29,8 @@ from collabkg.records import (
     SourceRecord,
 )
 from collabkg import reference
+from collabkg.namespaces import normalise_doi
+from collabkg.sources.text import unescape_text
 
 SOURCE = "cordis"
 ROLES = ("coordinator", "participant", "associatedPartner", "thirdParty")
@@ -404,32 +406,49 @@ class _ProjectReader:
         )
 
     def publications(self, assoc) -> tuple[Publication, ...]:
+        """Every result of type publication (collection ``/publication``), with or without a DOI,
+        in the order of their CORDIS result ids. Two results about one DOI both stay (the
+        mapper describes the work from the first and keeps each result's own statement)."""
+        # Problems worth a warning (file:record:field: message); a conflict is also kept as
+        # provenance in the graph: each result node carries what its result states.
+        warnings = self.__dict__.setdefault("publication_warnings", [])
         if assoc is None:
             return ()
-        out = {}
+        out = []
         for res in assoc.findall("result"):
-            doi = self.code(res, "identifiers/doi")
-            if not doi:
-                continue
-            doi = _normalise_doi(doi)
-            if not doi or doi in out:
+            codes = {c.text.strip() for c in res.iterfind("relations/categories/category[@classification='collection']/code") if c.text}
+            raw_doi = self.code(res, "identifiers/doi")
+            if "/publication" not in codes and not raw_doi:
+                continue  # deliverables, report summaries, IPR: not publications
+            doi = normalise_doi(raw_doi)
+            if raw_doi and doi is None:
+                warnings.append(f"{self.file}:{self.record}:result/identifiers/doi: {raw_doi!r} is not a DOI; "
+                                     "the publication is kept under its CORDIS result identity")
+            result_id = self.code(res, "id") or self.code(res, "rcn")
+            if doi is None and result_id is None:
+                warnings.append(f"{self.file}:{self.record}:result/id: a publication result without DOI, id or rcn is left out")
                 continue
             year = self.text(res, "details/publishedYear")
-            out[doi] = Publication(
+            out.append(Publication(
                 doi=doi,
-                title=self.text(res, "title"),
+                title=unescape_text(self.text(res, "title")),
                 year=int(year) if year and year.strip().isdigit() else None,
-                journal=self.text(res, "details/journalTitle"),
-            )
-        return tuple(out[k] for k in sorted(out))
+                journal=unescape_text(self.text(res, "details/journalTitle")),
+                result_id=result_id,
+                rcn=self.code(res, "rcn"),
+            ))
+        out.sort(key=lambda p: (p.result_id or "", p.doi or ""))
+        by_doi: dict[str, Publication] = {}
+        for p in out:
+            first = by_doi.setdefault(p.doi, p) if p.doi else p
+            if first is not p and (first.title, first.year, first.journal) != (p.title, p.year, p.journal):
+                warnings.append(
+                    f"{self.file}:{self.record}:result/identifiers/doi: results {first.result_id} and {p.result_id} "
+                    f"describe DOI {p.doi} differently; the work takes {first.result_id}'s title, year and journal, "
+                    "each result keeps its own")
+        return tuple(out)
 
 
-def _normalise_doi(doi: str) -> str | None:
-    d = doi.strip().lower()
-    for prefix in ("https://doi.org/", "http://doi.org/", "http://dx.doi.org/", "https://dx.doi.org/", "doi:"):
-        if d.startswith(prefix):
-            d = d[len(prefix):]
-    return d if d.startswith("10.") and "/" in d else None
 
 
 def _mojibake(data: bytes, root, file: str, record: str) -> list[RecordWarning]:

@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Iterator
 
 from collabkg import reference
+from collabkg.namespaces import normalise_doi
 from collabkg.records import RecordError, SourceRecord
+from collabkg.sources.text import unescape_text
 from collabkg.records_openalex import Authorship, Award, Funder, Institution, Person, Topic, Work
 
 SOURCE = "openalex"
@@ -31,7 +33,6 @@ SUFFIXES = (".json", ".jsonl", ".jsonl.gz", ".json.gz")
 POSITIONS = ("first", "middle", "last")
 _ID = re.compile(r"^(?:https?://openalex\.org/)?([A-Za-z])(\d+)$")
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
-_DOI_PREFIX = re.compile(r"^(?:https?://(?:dx\.)?doi\.org/|doi:)", re.I)
 
 
 class _Bad(Exception):
@@ -286,8 +287,8 @@ def openalex_id(value, letter: str, field: str) -> str:
 def doi(value: str | None, field: str) -> str | None:
     if not value or not value.strip():
         return None
-    bare = _DOI_PREFIX.sub("", value.strip())
-    if not bare.startswith("10.") or "/" not in bare or any(c.isspace() for c in bare):
+    bare = normalise_doi(value)  # the one DOI form (lower case): CORDIS and OpenAlex meet on it
+    if bare is None:
         raise _Bad(field, f"not a DOI: {value!r}")
     return bare
 
@@ -386,8 +387,11 @@ def _objects(d: dict, key: str, prefix: str) -> Iterator[tuple[str, dict]]:
 
 
 def _text(s: str | None) -> str | None:
-    """Strip; an empty string is absent. The text itself (U+2010 hyphens included) is kept as is."""
+    """Strip; an empty string is absent. HTML character references (JSON needs none: OpenAlex
+    copies them from publishers' HTML, sometimes escaped twice, ``&amp;lt;i&amp;gt;``) are decoded
+    and inline markup dropped (``collabkg.sources.text.unescape_text``); otherwise the text (U+2010
+    hyphens included) is kept as is."""
     if s is None:
         return None
-    s = s.strip()
-    return s or None
+    s = unescape_text(s.strip())
+    return s.strip() or None
