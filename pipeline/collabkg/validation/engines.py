@@ -478,6 +478,36 @@ def _ev_qualified(op):
 _NESTED = re.compile(r"\{")
 
 
+def _close(text: str, start: int) -> int:
+    """The index of the brace closing the one at ``start``."""
+    depth = 0
+    for i in range(start, len(text)):
+        depth += {"{": 1, "}": -1}.get(text[i], 0)
+        if depth == 0:
+            return i
+    return len(text)
+
+
+def _without_filters(text: str) -> str:
+    out, i = [], 0
+    for m in re.finditer(r"\bFILTER\b", text, re.IGNORECASE):
+        if m.start() < i:
+            continue
+        out.append(text[i:m.start()])
+        j = m.end()
+        while j < len(text) and text[j].isspace():
+            j += 1
+        depth = 0
+        while j < len(text):
+            depth += {"(": 1, ")": -1}.get(text[j], 0)
+            j += 1
+            if depth == 0 and text[j - 1] == ")":
+                break
+        i = j
+    out.append(text[i:])
+    return "".join(out)
+
+
 def _join_safe(body: str) -> bool:
     """Joining the focus nodes into the query equals pre-binding $this when every group but the
     WHERE clause's own is an OPTIONAL or (NOT) EXISTS (their filters see the joined ?this)."""
@@ -493,11 +523,32 @@ def _join_safe(body: str) -> bool:
             inner_select = False
             continue
         if re.match(r"\{\s*SELECT\s+(DISTINCT\s+)?[^{*]*?[?$]this\b", text[b.start():], re.IGNORECASE):
+            # joining equals pre-binding only if the sub-SELECT binds ?this in a triple pattern
+            # (a FILTER on an unbound ?this differs: W3C sparql/pre-binding/pre-binding-007)
+            body = text[text.index("{", b.start() + 1): _close(text, b.start())]
+            if not re.search(r"[?$]this\b", _without_filters(body)):
+                return False
             inner_select = True
             continue
-        if not re.search(r"\b(OPTIONAL|EXISTS)\s*$", text[: b.start()], re.IGNORECASE):
+        if re.search(r"\b(OPTIONAL|EXISTS)\s*$", text[: b.start()], re.IGNORECASE):
+            continue
+        # A plain group (a UNION branch) in which ?this occurs only in triple patterns: the join
+        # binds it there exactly as pre-binding does.
+        group = text[b.start() + 1: _close(text, b.start())]
+        mentions = len(re.findall(r"[?$]this\b", group))
+        if "{" in group or mentions == 0 or len(re.findall(r"[?$]this\b", _without_parens(group))) != mentions:
             return False
     return True
+
+
+def _without_parens(text: str) -> str:
+    out, depth = [], 0
+    for ch in text:
+        depth += ch == "("
+        if depth == 0:
+            out.append(ch)
+        depth -= ch == ")" and depth > 0
+    return "".join(out)
 
 
 def _prebound(e, text: str, bindings: dict):
