@@ -24,7 +24,7 @@ from common import PEAK as _PEAK, build_store, main, measure as _measure  # noqa
 AUDIT = """
 import json, sys, time
 from collabkg.store import EmbeddedStore
-from collabkg import validate
+from collabkg import validation as validate
 s = EmbeddedStore(sys.argv[1], read_only=True)
 records = sum(1 for g in s.graph_names() if g.rsplit("/graph/cordis/", 1)[-1].isdigit())  # project records only
 triples = s.count_triples()
@@ -38,7 +38,7 @@ ONE_RECORD = """
 import json, sys, time
 from pathlib import Path
 from collabkg.store import EmbeddedStore
-from collabkg import validate
+from collabkg import validation as validate
 from collabkg.mapping import map_record
 from collabkg.namespaces import IRIs
 from collabkg.sources import read

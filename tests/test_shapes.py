@@ -10,7 +10,7 @@ from pathlib import Path
 import pyoxigraph as ox
 import pytest
 
-from collabkg import validate
+from collabkg import validation as validate
 from collabkg.mapping import Triples
 from collabkg.namespaces import IRIs
 from collabkg.records import SourceRecord

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from lxml import etree
 
-from collabkg import validate
+from collabkg import validation as validate
 from collabkg.importer import ingest
 from collabkg.namespaces import CKG, IRIs
 from collabkg.store import EmbeddedStore

@@ -36,6 +36,7 @@ def parser() -> argparse.ArgumentParser:
     _base_arg(b)
     b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
     _jobs_arg(b)
+    b.add_argument("--engine", choices=("fast", "pyshacl"), default=None, help="SHACL engine validating each record (default: fast)")
     b.set_defaults(func=cmd_build)
 
     i = sub.add_parser("ingest", help="add records from files (CORDIS XML file/folder/zip, ...)")
@@ -44,6 +45,7 @@ def parser() -> argparse.ArgumentParser:
     _base_arg(i)
     i.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
     _jobs_arg(i)
+    i.add_argument("--engine", choices=("fast", "pyshacl"), default=None, help="SHACL engine validating each record (default: fast)")
     i.set_defaults(func=cmd_ingest)
 
     s = sub.add_parser("sparql", help="run an ad hoc SPARQL SELECT/ASK/CONSTRUCT query")
@@ -128,11 +130,11 @@ def print_summary(summary, out=sys.stdout) -> None:
 
 def _import(args, build: bool) -> int:
     from collabkg import importing as importer
-    from collabkg.validation_hook import default_validator
+    from collabkg.validation import import_validator
 
     with open_store_from_args(args) as store:
         fn = importer.build if build else importer.ingest
-        kwargs = dict(base=args.base, progress=args.progress, validator=default_validator(args), jobs=args.jobs)
+        kwargs = dict(base=args.base, progress=args.progress, validator=import_validator(args), jobs=args.jobs)
         summary = fn(store, args.paths, **kwargs) if build else fn(args.paths, store, **kwargs)
     print_summary(summary)
     return summary.exit_code

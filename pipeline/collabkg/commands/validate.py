@@ -1,6 +1,8 @@
-"""``collabkg validate PATH...`` (records, without storing them) and ``collabkg audit`` (the whole store).
+"""``collabkg validate PATH...`` (records, without storing them; or any RDF file with ``--shapes``)
+and ``collabkg audit`` (the whole store).
 
-Exit codes: 0 conforms, 1 violations (or unreadable records), 2 unreadable input or usage error.
+Exit codes: 0 conforms, 1 violations (or unreadable records), 2 unreadable input, shapes the engine
+refuses, or a usage error, 3 an internal error.
 """
 from __future__ import annotations
 
@@ -8,14 +10,15 @@ import argparse
 import sys
 from pathlib import Path
 
-BATCH = 256
-
 
 def register(sub) -> None:
     from collabkg.cli import _base_arg, _store_args
 
-    v = sub.add_parser("validate", help="check records against the SHACL shapes without storing them")
-    v.add_argument("paths", nargs="+", metavar="PATH", help="CORDIS XML file/folder/zip, OpenAlex JSON, Turtle/JSON-LD records")
+    v = sub.add_parser("validate", help="check records (or, with --shapes, any RDF file) against SHACL shapes without storing them")
+    v.add_argument("paths", nargs="+", metavar="PATH", help="CORDIS XML file/folder/zip, OpenAlex JSON, Turtle/JSON-LD records; "
+                                                           "with --shapes: any RDF file (Turtle, N-Triples, TriG, JSON-LD)")
+    v.add_argument("--shapes", action="append", metavar="SHAPES", help="validate PATHs as plain RDF against these shapes "
+                                                                       "files (repeatable; data and shapes may be the same file)")
     v.add_argument("--store", metavar="DIR", help="also resolve references against this store (read only)")
     _base_arg(v)
     _common(v)
@@ -32,54 +35,56 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--engine", choices=("fast", "pyshacl"), default=None, help="validation engine (default: fast; pyshacl is the reference)")
 
 
+def _records(paths, read, usage_error):
+    """What the sources yield for every path, read lazily (a file at a time)."""
+    for path in paths:
+        try:
+            yield from read(Path(path))
+        except OSError as e:
+            raise usage_error(f"{path}: cannot read: {e.strerror or e}") from None
+
+
 def cmd_validate(args) -> int:
-    from collabkg import sources, validate
+    from collabkg import sources, validation
     from collabkg.cli import UsageError, open_store_from_args
     from collabkg.namespaces import IRIs
 
-    iris = IRIs(args.base)
-    store = open_store_from_args(args, read_only=True) if args.store else None
-    reports: list[validate.RecordReport] = []
-    unreadable = False
     try:
-        batch = []
-
-        def flush():
-            reports.extend(validate.validate_batch(batch, store, args.engine))
-            batch.clear()
-
-        for path in args.paths:
+        if args.shapes:
+            if args.store:
+                raise UsageError("--store resolves record references; it does not combine with --shapes")
+            for p in args.paths:
+                if not Path(p).is_file():
+                    raise UsageError(f"{p}: no such file")
+            reports = validation.validate_files(args.paths, args.shapes, args.engine)
+        else:
+            store = open_store_from_args(args, read_only=True) if args.store else None
             try:
-                records = list(sources.read(Path(path)))
-            except sources.InputError:
-                raise
-            except OSError as e:
-                raise UsageError(f"{path}: cannot read: {e.strerror or e}") from None
-            for item in validate.map_for_validation(records, iris):
-                if isinstance(item, validate.RecordReport):
-                    print(f"{item.file}:{item.record}:{item.error_field}: {item.error}", file=sys.stderr)
-                    reports.append(item)
-                    unreadable = True
-                    continue
-                batch.append(item)
-                if len(batch) >= BATCH:
-                    flush()
-        flush()
-    finally:
-        if store is not None:
-            store.close()
+                reports = []
+                for rep in validation.validate(_records(args.paths, sources.read, UsageError), store, args.engine, IRIs(args.base)):
+                    if rep.error is not None:
+                        print(f"{rep.file}:{rep.record}:{rep.error_field}: {rep.error}", file=sys.stderr)
+                    reports.append(rep)
+            finally:
+                if store is not None:
+                    store.close()
+    except (ValueError, validation.Unsupported) as e:
+        raise UsageError(str(e)) from None
     for rep in reports:
         for r in rep.violations:
-            print(f"{rep.file}:{rep.record}:{r.field}: {r.message}", file=sys.stderr)
-    validate.FORMATTERS[args.format](reports, sys.stdout)
-    return 1 if unreadable or not validate.conforms(reports) else 0
+            print(f"{rep.file}:{rep.record}:{r.field}: {r.message or r.component}", file=sys.stderr)
+    validation.FORMATTERS[args.format](reports, sys.stdout)
+    return 0 if validation.conforms(reports) else 1
 
 
 def cmd_audit(args) -> int:
-    from collabkg import validate
-    from collabkg.cli import open_store_from_args
+    from collabkg import validation
+    from collabkg.cli import UsageError, open_store_from_args
 
     with open_store_from_args(args, read_only=True) as store:
-        reports = validate.audit(store, args.engine)
-    validate.FORMATTERS[args.format](reports, sys.stdout)
-    return 0 if validate.conforms(reports) else 1
+        try:
+            reports = validation.audit(store, args.engine)
+        except validation.Unsupported as e:
+            raise UsageError(str(e)) from None
+    validation.FORMATTERS[args.format](reports, sys.stdout)
+    return 0 if validation.conforms(reports) else 1

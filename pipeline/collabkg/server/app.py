@@ -243,27 +243,18 @@ async def _body(request: Request) -> bytes:
 
 def _validate_body(store, body: bytes, suffix: str, fmt: str) -> tuple[int, str]:
     """What ``collabkg validate`` does for one file: (HTTP status, report text)."""
-    from collabkg import sources, validate
+    from collabkg import sources, validation as validate
     from collabkg.namespaces import IRIs
 
     iris = IRIs(None)
-    reports: list = []
-    unreadable = False
     with tempfile.TemporaryDirectory(prefix="collabkg-validate-") as tmp:
         path = Path(tmp) / f"request-body{suffix}"
         path.write_bytes(body)
         try:
-            records = list(sources.read(path))
+            reports = list(validate.validate(sources.read(path), store, iris=iris))
         except sources.InputError as e:
             raise ProtocolError(400, str(e).replace(str(path), path.name)) from None
-        batch = []
-        for item in validate.map_for_validation(records, iris):
-            if isinstance(item, validate.RecordReport):
-                reports.append(item)
-                unreadable = True
-                continue
-            batch.append(item)
-        reports.extend(validate.validate_batch(batch, store))
+        unreadable = any(r.error is not None for r in reports)
         out = io.StringIO()
         validate.FORMATTERS[fmt](reports, out)
     text = out.getvalue().replace(str(path), path.name)

@@ -1,0 +1,241 @@
+"""One way into validation: ``validate(inputs, store, engine)`` streams records through it; the
+importer's validator, ``audit`` of a store, and ``validate_files`` (any RDF file against any shapes)
+share the engines and the report model.
+
+The data graph of a batch of records is: reference data (countries), the records' triples and
+shared vocabulary, and, with a store, context from the store (see :class:`~.batch.Batch`). Only
+results about nodes the batch describes are reported: the store itself is checked by ``audit``.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections import Counter, defaultdict
+from datetime import datetime, timezone
+from functools import lru_cache
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from collabkg.mapping import map_record
+from collabkg.namespaces import IRIs
+from collabkg.records import RecordError
+from collabkg.validation.batch import Batch, _chunks
+from collabkg.validation.compile import ShapesIndex, Unsupported
+from collabkg.validation.engines import Data, FastEngine, engine_name, run_pyshacl
+from collabkg.validation.results import RecordReport, Result, _short
+from collabkg.validation.shapes import ONTOLOGY_GRAPH, RDF_FORMATS, load_shapes, shapes_graph
+
+BATCH = 256
+SHAPES_GRAPH = "urn:collabkg:shapes-graph"
+
+
+@lru_cache(maxsize=1)
+def record_shapes() -> ShapesIndex:
+    """The record shapes of ``shapes/``, compiled once (refused shapes raise Unsupported here)."""
+    return ShapesIndex(shapes_graph())
+
+
+def run_fast(data: Data, index: ShapesIndex | None = None, classes: set[str] | None = None) -> list[Result]:
+    return FastEngine(index or record_shapes(), data).run(classes)
+
+
+def _rdflib_graph(triples):
+    import rdflib
+
+    g = rdflib.Graph()
+    data = ox.serialize([ox.Triple(t.subject, t.predicate, t.object) for t in triples], format=ox.RdfFormat.N_TRIPLES)
+    g.parse(data=data.decode("utf-8"), format="nt")
+    return g
+
+
+def validate_graphs(triples, shapes, engine: str | None = None) -> list[Result]:
+    """Validate data (pyoxigraph triples or quads, as written) against a shapes graph (rdflib)."""
+    triples = list(triples)
+    if engine_name(engine) == "pyshacl":
+        return run_pyshacl(_rdflib_graph(triples), shapes)
+    store = ox.Store()
+    store.extend(ox.Quad(t.subject, t.predicate, t.object) for t in triples)
+    # The shapes in a named graph of their own, for SPARQL constraints that read $shapesGraph.
+    graph = ox.NamedNode(SHAPES_GRAPH)
+    store.load(shapes.serialize(format="nt", encoding="utf-8"), format=ox.RdfFormat.N_TRIPLES, to_graph=graph)
+    written: dict = {}
+    Data.remember(triples, written)
+    return run_fast(Data.of_store(store, written, graph), ShapesIndex(shapes))
+
+
+def read_rdf(path: Path) -> list:
+    """The triples of an RDF file (Turtle, N-Triples, TriG, N-Quads, JSON-LD, RDF/XML; the graphs of a
+    dataset merged), as written. ValueError names the file."""
+    fmt = RDF_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        raise ValueError(f"{path}: unknown RDF syntax (suffixes: {', '.join(sorted(RDF_FORMATS))})")
+    try:
+        return [ox.Triple(q.subject, q.predicate, q.object) for q in ox.parse(path=str(path), format=fmt[1], base_iri=path.resolve().as_uri())]
+    except OSError as e:
+        raise ValueError(f"{path}: cannot read: {e.strerror or e}") from None
+    except SyntaxError as e:
+        raise ValueError(f"{path}: not valid {fmt[0]}: {str(e).splitlines()[0]}") from None
+
+
+def validate_files(paths, shapes_paths, engine: str | None = None) -> list[RecordReport]:
+    """Each RDF file against the shapes files (like ``pyshacl -s``): one report per data file."""
+    shapes = load_shapes(shapes_paths)
+    reports = []
+    for p in map(Path, paths):
+        reports.append(RecordReport(str(p), p.name, results=validate_graphs(read_rdf(p), shapes, engine)))
+    return reports
+
+
+def validate_batch(items, store=None, engine: str | None = None) -> list[RecordReport]:
+    """Validate mapped records ``[(SourceRecord, graph IRI, triples)]``; with ``store``, against it."""
+    if not items:
+        return []
+    batch = Batch(items, store)
+    if engine_name(engine) == "pyshacl":
+        results = run_pyshacl(batch.rdflib(), shapes_graph())
+    else:
+        results = run_fast(batch.data, classes=batch.classes())
+    return batch.reports(results)
+
+
+def validate(inputs, store=None, engine: str | None = None, iris=None, batch: int = BATCH):
+    """The service entry point: stream what sources yield (records, or RecordErrors) through mapping
+    and validation in batches; yields one RecordReport per record (``error`` set when it could not be
+    read or mapped)."""
+    iris = iris or IRIs()
+    pending = []
+    for item in map_for_validation(inputs, iris):
+        if isinstance(item, RecordReport):
+            yield item
+            continue
+        pending.append(item)
+        if len(pending) >= batch:
+            yield from validate_batch(pending, store, engine)
+            pending = []
+    yield from validate_batch(pending, store, engine)
+
+
+def audit(store, engine: str | None = None) -> list[RecordReport]:
+    """Validate everything in the store: one report per record graph (empty when the record
+    conforms), each result under exactly one record (as ``build`` counts them)."""
+    if engine_name(engine) == "pyshacl":
+        results = run_pyshacl(_rdflib_graph(store.quads()), shapes_graph())
+    else:
+        results = run_fast(Data(store.query))
+    return _group_by_graph(store, results)
+
+
+def record_graphs(store) -> list[str]:
+    """The named graphs holding one source record each (not the ontology, nor derived graphs)."""
+    return sorted(g for g in store.graph_names() if _is_record_graph(g))
+
+
+def _is_record_graph(g: str) -> bool:
+    return not g.startswith(ONTOLOGY_GRAPH) and re.search(r"/graph/(cordis|openalex|turtle|jsonld)/[^/]+$", g) is not None
+
+
+def _group_by_graph(store, results: list[Result]) -> list[RecordReport]:
+    graphs: dict[str, list[str]] = defaultdict(list)
+    foci = sorted({r.focus for r in results if r.focus.startswith("<")})
+    for chunk in _chunks(foci, 1000):
+        rows = store.query("SELECT DISTINCT ?s ?g WHERE { VALUES ?s { %s } GRAPH ?g { ?s ?p ?o } }" % " ".join(chunk))
+        for row in rows:
+            graphs[str(row["s"])].append(row["g"].value)
+    reports: dict[str, RecordReport] = {g: RecordReport(file=store.location, record=_record_id(g), graph=g) for g in record_graphs(store)}
+    for r in results:
+        # One home per result: the focus node's record graph (a node in several graphs, e.g. its
+        # record's and a derived one, is reported once, as build reports it).
+        candidates = sorted(graphs.get(r.focus) or [])
+        home = next((g for g in candidates if g in reports), None)
+        if home is None:
+            home = next((g for g in candidates if not g.startswith(ONTOLOGY_GRAPH)), "-")
+            if home not in reports:
+                reports[home] = RecordReport(file=store.location, record=_record_id(home), graph=home)
+        reports[home].results.append(r)
+    return sorted(reports.values(), key=lambda rep: rep.graph or "")
+
+
+def _record_id(graph: str) -> str:
+    from urllib.parse import unquote
+
+    m = re.search(r"/graph/([^/]+)/(.+)$", graph)
+    return unquote(m.group(2)) if m else graph
+
+
+def map_for_validation(items, iris):
+    """Map what a source yielded, for validation without storing: yields ``(record, graph IRI,
+    triples)`` for each mapped record, and a RecordReport (with ``error``) for one that cannot be
+    read or mapped."""
+
+    for item in items:
+        if isinstance(item, RecordError):
+            yield RecordReport(item.file, item.record, error=item.message, error_field=item.field)
+            continue
+        try:
+            triples = map_record(item, iris)
+        except (ValueError, TypeError) as e:  # a value that cannot become a valid RDF term
+            yield RecordReport(item.file, item.record_id, error=f"cannot map record: {e}")
+            continue
+        yield item, iris.graph(item.source, item.record_id), triples
+
+
+
+class ImportValidator:
+    """The importer's Validator: rejects records with a violation, counts warnings, and writes the
+    rejected records with their results to a quarantine file (JSON Lines)."""
+
+    def __init__(self, engine: str | None = None, quarantine: str | Path | None = None):
+        self.engine = engine_name(engine)
+        self._quarantine = Path(quarantine) if quarantine else None
+        self.quarantine_path: str | None = None
+        self.seconds = 0.0
+
+    def __call__(self, items, store):
+        t0 = time.perf_counter()
+        rejected: dict[str, list] = {}
+        warnings: Counter = Counter()
+        for rep in validate_batch(items, store, self.engine):
+            for r in rep.results:
+                if r.severity != "Violation":
+                    warnings[f"{r.severity.lower()}: {r.kind}"] += 1
+            if rep.violations:
+                rejected[rep.record] = [
+                    RecordError(rep.file, rep.record, r.field, f"{r.message}" + (f" (value {_short(r.value, 60)})" if r.value else ""))
+                    for r in rep.violations
+                ]
+                self._write(store, {"file": rep.file, "record": rep.record, "graph": rep.graph, "results": [r.as_dict() for r in rep.results]})
+        self.seconds += time.perf_counter() - t0
+        return rejected, warnings
+
+    def quarantine_rejection(self, store, rejection) -> None:
+        """A record the source or the mapper could not read goes to the quarantine file too."""
+        self._write(store, {"file": rejection.file, "record": rejection.record, "graph": None,
+                            "results": [{"field": rejection.field, "severity": "Violation", "message": rejection.message, "component": None}]})
+
+    def _write(self, store, line: dict) -> None:
+        if self.quarantine_path is None:
+            path = self._quarantine or _default_quarantine(store)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            self.quarantine_path = str(path)
+        with open(self.quarantine_path, "a", encoding="utf-8") as f:
+            f.write(json.dumps(line, ensure_ascii=False) + "\n")
+
+
+def _default_quarantine(store) -> Path:
+    """Beside an embedded store; for a remote store (a URL), under ./.collabkg/quarantine."""
+    location = str(getattr(store, "location", ".collabkg/store"))
+    stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
+    if "://" in location:
+        return Path(".collabkg") / "quarantine" / f"remote-{stamp}.jsonl"
+    loc = Path(location)
+    return loc.parent / "quarantine" / f"{loc.name}-{stamp}.jsonl"
+
+
+def import_validator(args=None) -> ImportValidator | None:
+    """The validator ``collabkg build``/``ingest`` use (``$COLLABKG_VALIDATE=0`` turns it off)."""
+    if os.environ.get("COLLABKG_VALIDATE", "1") == "0":
+        return None
+    return ImportValidator(engine=getattr(args, "engine", None), quarantine=getattr(args, "quarantine", None))
