@@ -36,6 +36,7 @@ from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
+from collabkg import errors
 from collabkg.importer import ONTOLOGY_GRAPH
 from collabkg.namespaces import CKG, COUNTRY, DCT, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, IRIs
 
@@ -44,8 +45,8 @@ RDF_TYPE = f"<{RDF}type>"
 GRAPH_SELECTIONS = ("all", "cordis", "openalex", "ontology")
 
 
-class ExportError(Exception):
-    """The store holds something that cannot be written as valid RDF (e.g. a broken IRI)."""
+# The store holds something that cannot be written as valid RDF (e.g. a broken IRI): exit 2.
+ExportError = errors.ExportError
 
 
 @dataclass(frozen=True)
