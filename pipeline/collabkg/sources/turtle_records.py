@@ -68,8 +68,8 @@ class _Guard:
     iris: IRIs
     allow_foreign_iris: bool = False
     replace_owned: bool = False
-    # graph of an accepted hand-written record -> the owners' graphs it replaces
-    replacements: dict[str, set[str]] = field(default_factory=dict)
+    # graph of an accepted hand-written record -> {owner's graph: the subjects it restates}
+    replacements: dict[str, dict[str, set[str]]] = field(default_factory=dict)
 
     def check(self, file: str, rid: str, triples: list[ox.Triple]) -> RecordError | None:
         subjects = sorted({t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)})
@@ -84,9 +84,13 @@ class _Guard:
         if not owners:
             return None
         if self.replace_owned:
-            self.replacements.setdefault(own_graph, set()).update(g for _, g in owners)
+            mine = self.replacements.setdefault(own_graph, {})
+            for subject, graph in owners:
+                mine.setdefault(graph, set()).add(subject)
             return None
-        subject, graph = owners[0]
+        # Name a source record first (the CORDIS project, say), shared vocabulary and entities after.
+        tops = {t.subject.value for t in triples if t.predicate == _A and t.object in TOP_LEVEL and isinstance(t.subject, ox.NamedNode)}
+        subject, graph = min(owners, key=lambda o: (not self._is_record_graph(o[1]), o[0] not in tops, o))
         more = f" (and {len(owners) - 1} more)" if len(owners) > 1 else ""
         return RecordError(file, rid, "subject", f"<{subject}> is already described by {self._describe(graph)}{more}; "
                            "a hand-written record cannot restate it beside that record (use --replace-owned to replace it)")
@@ -109,13 +113,33 @@ class _Guard:
             return f"{parts[0]} record {'/'.join(parts[1:])} (graph <{graph}>)"
         return f"graph <{graph}>"
 
+    def _is_record_graph(self, graph: str) -> bool:
+        """``<base>graph/<source>/<record>``: one source record's own graph (not vocabulary, not an entity)."""
+        prefix = self.iris.base + "graph/"
+        parts = graph[len(prefix):].split("/") if graph.startswith(prefix) else []
+        return len(parts) == 2 and parts[1] != "vocabulary"
+
     def apply_replacements(self) -> list[str]:
-        """Remove the owners' graphs of the hand-written records that went in; return them."""
+        """For the hand-written records that went in: remove the records they replace (whole graphs)
+        and, from shared vocabulary and entity graphs, the restated subjects' triples. Returns the
+        graphs changed."""
         names = self.store.graph_names()
-        dropped = sorted({g for own, owners in self.replacements.items() if own in names for g in owners})
-        if dropped:
-            self.store.replace_graphs([(g, []) for g in dropped])
-        return dropped
+        owners: dict[str, set[str]] = {}
+        for own, by_graph in self.replacements.items():
+            if own in names:  # the hand-written record was accepted
+                for g, subjects in by_graph.items():
+                    owners.setdefault(g, set()).update(subjects)
+        graphs = []
+        for g, subjects in sorted(owners.items()):
+            if self._is_record_graph(g):
+                graphs.append((g, []))
+            else:
+                keep = [ox.Triple(q.subject, q.predicate, q.object) for q in self.store.quads(g)
+                        if not (isinstance(q.subject, ox.NamedNode) and q.subject.value in subjects)]
+                graphs.append((g, keep))
+        if graphs:
+            self.store.replace_graphs(graphs)
+        return [g for g, _ in graphs]
 
 
 _GUARD: _Guard | None = None
