@@ -38,6 +38,7 @@ from typing import Any, Mapping
 import pyoxigraph as ox
 import yaml
 
+from collabkg import errors
 from collabkg.namespaces import COUNTRY, XSD
 
 TYPES = ("iri", "literal", "integer", "decimal", "date", "country")
@@ -62,12 +63,10 @@ _TOKENS = re.compile(
 )
 
 
-class CatalogueError(Exception):
-    """A stored query file that is not well-formed; the message starts with the file."""
-
-
-class ParamError(ValueError):
-    """A wrong, unknown or missing parameter; the message says what is allowed."""
+# A stored query file that is not well-formed (the message starts with the file), and a wrong,
+# unknown or missing parameter (the message says what is allowed): both exit 2, see errors.py.
+CatalogueError = errors.CatalogueError
+ParamError = errors.ParamError
 
 
 @dataclass(frozen=True)

@@ -1,200 +1,97 @@
-"""The ``collabkg`` command line. Exit codes: 0 ok, 1 records rejected or not conformant,
-2 usage or runtime error. Errors go to stderr as ``file:record:field: message``."""
+"""The collabkg command line: build, query and publish a knowledge graph of research collaborations.
+
+Each sub-command lives in its own module of :mod:`collabkg.commands`. Exit codes (see
+:mod:`collabkg.errors`): 0 ok, 1 records rejected or not conformant, 2 usage error, unreadable
+input or store fault, 3 internal error.
+"""
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-from pathlib import Path
+import traceback
 
-EXIT_OK, EXIT_REJECTED, EXIT_ERROR = 0, 1, 2
+from collabkg import errors
+from collabkg.commands import registrars
+from collabkg.commands.common import WRITE_COMMANDS, fault_text, opened, remote_args
+from collabkg.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, CollabkgError, UsageError  # noqa: F401
+
+# Kept for the command modules written against the old names.
+from collabkg.commands.common import base_arg as _base_arg  # noqa: F401,E402
+from collabkg.commands.common import open_store_from_args  # noqa: F401,E402
+from collabkg.commands.common import store_arg as _store_args  # noqa: F401,E402
+from collabkg.commands.build import print_summary  # noqa: F401,E402
+
+DESCRIPTION = ("collabkg: build, validate, query and publish a knowledge graph of research collaborations "
+               "(CORDIS Horizon Europe projects, OpenAlex works). Exit codes: 0 ok, 1 records rejected or "
+               "not conformant, 2 usage error, unreadable input or store fault, 3 internal error.")
 
 
-class UsageError(Exception):
-    """A usage or runtime problem the user can fix: one line on stderr, exit 2."""
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
 
-
-def _store_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--store", metavar="DIR", help="store folder (default: $COLLABKG_STORE, else ./.collabkg/store)")
-
-
-def _base_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--base", metavar="IRI", help="base IRI for minted instance IRIs (default: $COLLABKG_BASE, else https://w3id.org/collabkg/id/)")
-
-
-def _jobs_arg(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--jobs", "-j", type=int, metavar="N", help="worker processes reading and mapping records (default: all cores; 1: none)")
+    try:
+        return version("collabkg")
+    except PackageNotFoundError:
+        return "unknown"
 
 
 def parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="collabkg", description=__doc__.split("\n")[0])
+    ap = argparse.ArgumentParser(prog="collabkg", description=DESCRIPTION)
+    ap.add_argument("--version", action="version", version=f"collabkg {_version()}")
+    ap.add_argument("--debug", action="store_true", help="print the traceback of an internal error")
     sub = ap.add_subparsers(dest="command", required=True, metavar="COMMAND")
-
-    b = sub.add_parser("build", help="import the bundled real data (or PATHs) into the store")
-    b.add_argument("paths", nargs="*", metavar="PATH", help="inputs (default: the bundled CORDIS and OpenAlex data)")
-    _store_args(b)
-    _base_arg(b)
-    b.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None, help="progress bar (default: on a terminal)")
-    _jobs_arg(b)
-    b.add_argument("--engine", choices=("fast", "pyshacl"), default=None, help="SHACL engine validating each record (default: fast)")
-    b.set_defaults(func=cmd_build)
-
-    i = sub.add_parser("ingest", help="add records from files (CORDIS XML file/folder/zip, ...)")
-    i.add_argument("paths", nargs="+", metavar="PATH")
-    _store_args(i)
-    _base_arg(i)
-    i.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None)
-    _jobs_arg(i)
-    i.add_argument("--engine", choices=("fast", "pyshacl"), default=None, help="SHACL engine validating each record (default: fast)")
-    i.set_defaults(func=cmd_ingest)
-
-    s = sub.add_parser("sparql", help="run an ad hoc SPARQL SELECT/ASK/CONSTRUCT query")
-    s.add_argument("query", metavar="QUERY_OR_FILE", help="query text, a .rq file, or - for stdin")
-    _store_args(s)
-    s.add_argument("--format", choices=("table", "csv", "json"), default="table")
-    s.set_defaults(func=cmd_sparql)
-
-    for register in _extensions():
+    for register in registrars():
         register(sub)
-    for command in sub.choices.values():  # every command with --store can use a remote store
+    for name, command in sub.choices.items():  # every command with --store can use a remote store
         if "--store" in command._option_string_actions and "--endpoint" not in command._option_string_actions:
-            _remote_args(command)
+            remote_args(command, write=name in WRITE_COMMANDS)
     return ap
 
 
-class _Endpoint(argparse.Action):
-    """``--endpoint URL``; also fills ``store`` so that commands with an optional store
-    (``validate --store``) see that one was given."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        namespace.endpoint = values
-        if getattr(namespace, "store", None) is None:
-            namespace.store = values
-
-
-def _remote_args(p: argparse.ArgumentParser) -> None:
-    g = p.add_argument_group("remote store (a SPARQL 1.1 server instead of --store; credentials from $COLLABKG_ENDPOINT_USER/$COLLABKG_ENDPOINT_PASSWORD)")
-    g.add_argument("--endpoint", metavar="URL", action=_Endpoint, help="SPARQL query endpoint (its default graph must be the union of the named graphs)")
-    g.add_argument("--update-endpoint", metavar="URL", help="SPARQL update endpoint (writes: one UPDATE request per batch)")
-    g.add_argument("--graph-store", metavar="URL", help="SPARQL 1.1 Graph Store Protocol endpoint (writes: PUT per named graph)")
-    g.add_argument("--bulk-dir", metavar="DIR", help="write batches as N-Quads files for the server's bulk loader instead of over HTTP")
-
-
-def _extensions():
-    """Sub-commands contributed by ``collabkg.commands`` (validate, query, export, ...)."""
-    from collabkg.commands import registrars
-
-    return list(registrars())
-
-
-def open_store_from_args(args, read_only: bool = False):
-    if getattr(args, "endpoint", None):
-        from collabkg.remote_store import open_remote
-
-        return open_remote(args, read_only=read_only)
-    from collabkg.store import EmbeddedStore
-
-    return EmbeddedStore(args.store, read_only=read_only)
-
-
-def print_summary(summary, out=sys.stdout) -> None:
-    from collabkg.namespaces import CKG
-
-    w = out.write
-    w(f"records read      {summary.read}\n")
-    w(f"records accepted  {summary.accepted}\n")
-    w(f"records rejected  {summary.rejected_records}\n")
-    w(f"duplicates        {len(summary.duplicates)}  (same record twice in the input: the later one wins)\n")
-    reasons: dict[str, int] = {}
-    for r in summary.rejected:
-        reasons[f"{r.field}: {r.message}"] = reasons.get(f"{r.field}: {r.message}", 0) + 1
-    for reason, n in sorted(reasons.items(), key=lambda kv: (-kv[1], kv[0]))[:20]:
-        w(f"  {n:>5}  {reason}\n")
-    if summary.warnings:
-        w(f"warnings          {sum(summary.warnings.values())}\n")
-        for kind, n in sorted(summary.warnings.items(), key=lambda kv: (-kv[1], kv[0])):
-            w(f"  {n:>5}  {kind}\n")
-    if summary.quarantine:
-        w(f"quarantine        {summary.quarantine}\n")
-    w(f"triples written   {summary.triples_written}\n")
-    w(f"triples in store  {summary.triples_in_store}\n")
-    w("instances per class\n")
-    for cls, n in summary.classes.items():
-        w(f"  {n:>7}  {cls.replace(CKG, 'ckg:')}\n")
-    w(f"time              {summary.seconds:.1f} s  ({summary.jobs} job(s); "
-      + ", ".join(f"{k} {v:.1f} s" for k, v in summary.stages.items()) + ")\n")
-    w(f"store             {summary.store}\n")
-    for e in summary.input_errors:
-        w(f"input error       {e}\n")
-
-
-def _import(args, build: bool) -> int:
-    from collabkg import importing as importer
-    from collabkg.validation import import_validator
-
-    with open_store_from_args(args) as store:
-        fn = importer.build if build else importer.ingest
-        kwargs = dict(base=args.base, progress=args.progress, validator=import_validator(args), jobs=args.jobs)
-        summary = fn(store, args.paths, **kwargs) if build else fn(args.paths, store, **kwargs)
-    print_summary(summary)
-    return summary.exit_code
-
-
-def cmd_build(args) -> int:
-    return _import(args, build=True)
-
-
-def cmd_ingest(args) -> int:
-    return _import(args, build=False)
-
-
-def cmd_sparql(args) -> int:
-    from collabkg.results import write_result
-
-    text = args.query
-    if text == "-":
-        text = sys.stdin.read()
-    elif text.endswith(".rq") or (len(text) < 4096 and "\n" not in text and Path(text).is_file()):
-        p = Path(text)
-        if not p.is_file():
-            raise UsageError(f"{text}: no such query file")
-        text = p.read_text(encoding="utf-8")
-    from collabkg.namespaces import sparql_prefixes
-
-    with open_store_from_args(args, read_only=True) as store:
-        try:
-            result = store.query(_with_prefixes(text, sparql_prefixes()))
-            write_result(result, args.format, sys.stdout)
-        except SyntaxError as e:
-            raise UsageError(f"query: SPARQL syntax error: {e}") from None
-    return EXIT_OK
-
-
-def _with_prefixes(text: str, prefixes: str) -> str:
-    """Add the project's prefixes that the query does not declare itself."""
-    import re
-
-    declared = set(re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", text))
-    extra = "".join(line + "\n" for line in prefixes.splitlines() if line.split()[1].rstrip(":") not in declared)
-    return extra + text
+def _store_fault(e: BaseException) -> str | None:
+    """A one-line message when ``e`` is a fault of an opened store (I/O error, RocksDB corruption,
+    read-only file system), else None."""
+    if not opened:
+        return None
+    if isinstance(e, OSError) or (isinstance(e, RuntimeError) and any(
+            w in str(e) for w in ("Corruption", "IO error", "I/O", "Read-only", "No space"))):
+        return f"{opened[-1]}: store fault: {fault_text(e)}"
+    return None
 
 
 def main(argv: list[str] | None = None) -> int:
-    ap = parser()
-    args = ap.parse_args(argv)
-    from collabkg.sources import InputError
-    from collabkg.store import StoreError
-
+    argv = sys.argv[1:] if argv is None else list(argv)
+    debug = "--debug" in argv[:argv.index("--")] if "--" in argv else "--debug" in argv
     try:
+        ap = parser()
+        args = ap.parse_args(argv)
         return args.func(args)
-    except (UsageError, StoreError, InputError) as e:
+    except CollabkgError as e:
         print(f"collabkg: error: {e}", file=sys.stderr)
-        return EXIT_ERROR
+        return e.exit_code
+    except SystemExit:
+        raise
     except BrokenPipeError:
         return EXIT_OK
     except KeyboardInterrupt:
         print("collabkg: interrupted", file=sys.stderr)
         return 130
+    except Exception as e:  # noqa: BLE001 - the last line of defence: one line, its own exit code
+        from collabkg.sources import InputError
+        from collabkg.store import StoreError
+
+        if isinstance(e, (InputError, StoreError)):  # raised by modules that keep their own classes
+            print(f"collabkg: error: {e}", file=sys.stderr)
+            return EXIT_ERROR
+        if (msg := _store_fault(e)) is not None:
+            if debug:
+                traceback.print_exc()
+            print(f"collabkg: error: {msg}", file=sys.stderr)
+            return EXIT_ERROR
+        if debug:
+            traceback.print_exc()
+        print(f"collabkg: {errors.internal_error_line(e)}", file=sys.stderr)
+        return EXIT_INTERNAL
 
 
 if __name__ == "__main__":

@@ -13,9 +13,12 @@
   ``void:dataDump``, ``void:sparqlEndpoint`` (when given) and ``void:vocabulary``.
 
 Every value is derived from the store and the dump, so the description is as reproducible
-as the dump. Without ``download_base`` the download URL is the dump's file name as a relative
-IRI, which resolves against wherever the description is published (next to the dump).
-``shapes/dcat-ap.ttl`` checks the result.
+as the dump. Access and download URLs are absolute: under ``download_base`` when given, else
+under :func:`default_download_base` (``<base>dump/``, e.g. ``https://w3id.org/collabkg/id/dump/``).
+Values taken from EU authority tables (countries, language, theme, publisher type, file type,
+checksum algorithm) carry the class and label DCAT-AP's range shapes expect, so the description
+conforms to SEMIC's full DCAT-AP 3.0.1 shapes (``tests/test_dcat_ap.py``); ``shapes/dcat-ap.ttl``
+checks the project's own rules.
 """
 from __future__ import annotations
 
@@ -28,7 +31,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from collabkg import export as ex
-from collabkg.importer import ONTOLOGY_GRAPH
+from collabkg.namespaces import ONTOLOGY_GRAPH
 from collabkg.namespaces import CKG, DCT, FOAF, RDF, RDFS, SKOS, XSD, IRIs
 
 DCAT = "http://www.w3.org/ns/dcat#"
@@ -44,10 +47,18 @@ OPENALEX_NOTE = "OpenAlex data: CC0 1.0 (public domain dedication), from OpenAle
 CORDIS_DATASET = "http://data.europa.eu/88u/dataset/cordis-eu-research-projects-under-horizon-europe-2021-2027"
 OPENALEX_DATASET = "https://openalex.org/"
 CC_BY = EU + "licence/CC_BY_4_0"
+THEME = EU + "data-theme/TECH"
+PUBLICATIONS_OFFICE = EU + "corporate-body/PUBL"
+OURRESEARCH = "https://ourresearch.org/"
+LANGUAGE = EU + "language/ENG"
+PUBLISHER_TYPE = "http://purl.org/adms/publishertype/Academia-ScientificOrganisation"
 CC0 = EU + "licence/CC0"
 
-# Placeholder for "the folder of this description": written out as a relative IRI reference.
-RELATIVE = "file:///collabkg-relative/"
+
+
+def default_download_base(base: str | None = None) -> str:
+    """Where dumps are published unless ``--download-base`` says otherwise: ``<base>dump/``."""
+    return IRIs(base).base + "dump/"
 
 DESCRIPTION_PREFIXES = [
     ("dcat", DCAT), ("dct", DCT), ("void", VOID), ("spdx", SPDX), ("adms", ADMS), ("foaf", FOAF),
@@ -150,7 +161,7 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
     cat = f"{base}catalog"
     name = result.path.name
     dist = f"{ds}/distribution/{quote(name, safe='.-_~')}"
-    url = (opts.download_base.rstrip("/") + "/" if opts.download_base else RELATIVE) + quote(name)
+    url = (opts.download_base.rstrip("/") + "/" if opts.download_base else default_download_base(opts.base)) + quote(name)
     facts = _facts(store, opts.which, base)
     modified = facts["modified"][:10] if facts["modified"] else None
     issued = opts.issued or modified
@@ -161,10 +172,20 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
     t.add(cat, DCT + "description", _lit("Dumps of the collabkg knowledge graph of research collaborations.", lang="en"))
     t.add(cat, DCT + "publisher", opts.publisher_iri)
     t.add(cat, DCAT + "dataset", ds)
+    t.add(cat, DCT + "language", LANGUAGE)
+    t.add(cat, DCT + "license", CC_BY)
+    t.add(cat, DCT + "issued", _lit(issued, XSD + "date") if issued else None)
+    t.add(cat, DCT + "modified", _lit(modified, XSD + "date") if modified else None)
+    t.add(cat, DCAT + "themeTaxonomy", EU + "data-theme")
+    t.add(EU + "data-theme", a, SKOS + "ConceptScheme")
+    t.add(EU + "data-theme", DCT + "title", _lit("Data theme", lang="en"))
 
     t.add(opts.publisher_iri, a, FOAF + "Agent")
     t.add(opts.publisher_iri, FOAF + "name", _lit(opts.publisher_name, lang="en"))
-    t.add(opts.publisher_iri, DCT + "type", "http://purl.org/adms/publishertype/Academia-ScientificOrganisation")
+    t.add(opts.publisher_iri, DCT + "type", PUBLISHER_TYPE)
+    # Values from EU authority tables carry the class DCAT-AP's range shapes expect of them.
+    t.add(PUBLISHER_TYPE, a, SKOS + "Concept")
+    t.add(PUBLISHER_TYPE, SKOS + "prefLabel", _lit("Academia/Scientific organisation", lang="en"))
 
     for cls in (DCAT + "Dataset", VOID + "Dataset"):
         t.add(ds, a, cls)
@@ -175,10 +196,14 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
     t.add(ds, DCT + "modified", _lit(modified, XSD + "date") if modified else None)
     for k in KEYWORDS:
         t.add(ds, DCAT + "keyword", _lit(k, lang="en"))
-    t.add(ds, DCAT + "theme", EU + "data-theme/TECH")  # Science and technology
-    t.add(ds, DCT + "language", EU + "language/ENG")
+    t.add(ds, DCAT + "theme", THEME)  # Science and technology
+    t.add(THEME, a, SKOS + "Concept")
+    t.add(THEME, SKOS + "prefLabel", _lit("Science and technology", lang="en"))
+    t.add(ds, DCT + "language", LANGUAGE)
+    t.add(LANGUAGE, a, DCT + "LinguisticSystem")
     for c in facts["countries"]:
         t.add(ds, DCT + "spatial", c)
+        t.add(c, a, DCT + "Location")
     if facts["start"] or facts["end"]:
         period = f"{ds}/period"
         t.add(ds, DCT + "temporal", period)
@@ -191,6 +216,7 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
     t.add(rights, a, DCT + "RightsStatement")
     t.add(rights, RDFS + "label", _lit(CORDIS_ATTRIBUTION, lang="en"))
     t.add(CC_BY, a, DCT + "LicenseDocument")
+    _licence_type(t, CC_BY, "Attribution")
     t.add(CC_BY, RDFS + "label", _lit("Creative Commons Attribution 4.0 International", lang="en"))
     t.add(CC_BY, RDFS + "seeAlso", "https://creativecommons.org/licenses/by/4.0/")
     if opts.which != "ontology":
@@ -199,13 +225,26 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
         t.add(CORDIS_DATASET, DCT + "title", _lit("CORDIS - EU research projects under HORIZON EUROPE (2021-2027)", lang="en"))
         t.add(CORDIS_DATASET, DCT + "description", _lit(CORDIS_ATTRIBUTION, lang="en"))
         t.add(CORDIS_DATASET, DCT + "license", CC_BY)
+        t.add(CORDIS_DATASET, DCT + "publisher", PUBLICATIONS_OFFICE)
+        t.add(PUBLICATIONS_OFFICE, a, FOAF + "Agent")
+        t.add(PUBLICATIONS_OFFICE, FOAF + "name", _lit("Publications Office of the European Union", lang="en"))
+        t.add(CORDIS_DATASET, DCAT + "theme", THEME)
+        for k in ("CORDIS", "Horizon Europe", "research projects"):
+            t.add(CORDIS_DATASET, DCAT + "keyword", _lit(k, lang="en"))
         if _has_source(store, opts.which, "openalex", base):
             t.add(ds, DCT + "source", OPENALEX_DATASET)
             t.add(OPENALEX_DATASET, a, DCAT + "Dataset")
             t.add(OPENALEX_DATASET, DCT + "title", _lit("OpenAlex", lang="en"))
             t.add(OPENALEX_DATASET, DCT + "description", _lit(OPENALEX_NOTE, lang="en"))
             t.add(OPENALEX_DATASET, DCT + "license", CC0)
+            t.add(OPENALEX_DATASET, DCT + "publisher", OURRESEARCH)
+            t.add(OURRESEARCH, a, FOAF + "Agent")
+            t.add(OURRESEARCH, FOAF + "name", _lit("OurResearch", lang="en"))
+            t.add(OPENALEX_DATASET, DCAT + "theme", THEME)
+            for k in ("OpenAlex", "scholarly works", "bibliographic data"):
+                t.add(OPENALEX_DATASET, DCAT + "keyword", _lit(k, lang="en"))
             t.add(CC0, a, DCT + "LicenseDocument")
+            _licence_type(t, CC0, "PublicDomain")
             t.add(rights, RDFS + "comment", _lit(OPENALEX_NOTE, lang="en"))
 
     # the distribution (the dump file)
@@ -216,15 +255,19 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
     t.add(dist, DCAT + "accessURL", url)
     t.add(dist, DCAT + "downloadURL", url)
     t.add(dist, DCT + "format", EU + "file-type/" + f.file_type)
+    t.add(EU + "file-type/" + f.file_type, a, DCT + "MediaTypeOrExtent")
     t.add(dist, DCAT + "mediaType", IANA + f.media_type)
     if result.gzip:
         t.add(dist, DCAT + "compressFormat", IANA + "application/gzip")
     t.add(dist, DCT + "license", CC_BY)
+    t.add(dist, DCT + "description", _lit(f"The whole selection as one {f.w3c_format} file"
+                                          f"{' (gzip)' if result.gzip else ''}, statements sorted.", lang="en"))
     t.add(dist, DCAT + "byteSize", _lit(result.path.stat().st_size, XSD + "nonNegativeInteger"))
     checksum = f"{dist}/checksum"
     t.add(dist, SPDX + "checksum", checksum)
     t.add(checksum, a, SPDX + "Checksum")
     t.add(checksum, SPDX + "algorithm", SPDX + "checksumAlgorithm_sha256")
+    t.add(SPDX + "checksumAlgorithm_sha256", a, SPDX + "ChecksumAlgorithm")
     t.add(checksum, SPDX + "checksumValue", _lit(sha256(result.path), XSD + "hexBinary"))
     for mt in [IANA + f.media_type] + ([IANA + "application/gzip"] if result.gzip else []):
         t.add(mt, a, DCT + "MediaType")
@@ -258,6 +301,14 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
     return t
 
 
+def _licence_type(t: _Triples, licence: str, kind: str) -> None:
+    """``dct:type`` of a licence from the ADMS licence-type vocabulary (a ``skos:Concept``)."""
+    concept = "http://purl.org/adms/licencetype/" + kind
+    t.add(licence, DCT + "type", concept)
+    t.add(concept, RDF + "type", SKOS + "Concept")
+    t.add(concept, SKOS + "prefLabel", _lit({"Attribution": "Attribution", "PublicDomain": "Public domain"}[kind], lang="en"))
+
+
 def _slug(iri: str) -> str:
     """A readable, stable IRI segment for a class or property: prefix-local, else a hash."""
     ns, local = ex._split_iri(iri)
@@ -278,7 +329,7 @@ def to_turtle(triples: list[ox.Triple], base: str | None = None) -> str:
     used = [(p, n) for p, n in table if n in scan.namespaces]
     buf = io.StringIO()
     ex.write_turtle(buf, iter(records), used)
-    return buf.getvalue().replace("<" + RELATIVE, "<")
+    return buf.getvalue()
 
 
 def write_description(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options) -> Path:

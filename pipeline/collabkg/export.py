@@ -36,7 +36,8 @@ from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from collabkg.importer import ONTOLOGY_GRAPH
+from collabkg import errors
+from collabkg.namespaces import ONTOLOGY_GRAPH
 from collabkg.namespaces import CKG, COUNTRY, DCT, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, IRIs
 
 CHUNK_CHARS = 48_000_000  # characters of records held before a sorted chunk is spilled to disk
@@ -44,8 +45,8 @@ RDF_TYPE = f"<{RDF}type>"
 GRAPH_SELECTIONS = ("all", "cordis", "openalex", "ontology")
 
 
-class ExportError(Exception):
-    """The store holds something that cannot be written as valid RDF (e.g. a broken IRI)."""
+# The store holds something that cannot be written as valid RDF (e.g. a broken IRI): exit 2.
+ExportError = errors.ExportError
 
 
 @dataclass(frozen=True)

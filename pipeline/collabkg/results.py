@@ -1,4 +1,4 @@
-"""Printing SPARQL results as a table, CSV, TSV or JSON."""
+"""Printing SPARQL results as a table, CSV, TSV or JSON; graphs as N-Triples or JSON-LD."""
 from __future__ import annotations
 
 import csv
@@ -42,8 +42,7 @@ def write_result(result, fmt: str, out: TextIO) -> None:
             out.write(("true" if value else "false") + "\n")
         return
     if isinstance(result, ox.QueryTriples):
-        for t in result:
-            out.write(f"{t.subject} {t.predicate} {t.object} .\n")
+        write_graph(result, "jsonld" if fmt == "json" else "ntriples", out)
         return
     columns = [v.value for v in result.variables]
     rows = [[s[c] for c in columns] for s in result]
@@ -73,3 +72,16 @@ def write_rows(columns: list[str], rows: list[list], fmt: str, out: TextIO) -> N
             table.add_row(*[plain(v) for v in r])
         Console(file=out, width=200).print(table)
         out.write(f"{len(rows)} row(s)\n")
+
+
+GRAPH_FORMATS = {"ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD, "turtle": ox.RdfFormat.TURTLE}
+
+
+def write_graph(triples, fmt: str, out: TextIO) -> None:
+    """Write the triples of a CONSTRUCT/DESCRIBE result as ``ntriples`` (streamed), ``jsonld`` or ``turtle``."""
+    if fmt == "ntriples":
+        for t in triples:
+            out.write(f"{t.subject} {t.predicate} {t.object} .\n")
+        return
+    out.write(ox.serialize(list(triples), format=GRAPH_FORMATS[fmt]).decode("utf-8"))
+    out.write("\n")

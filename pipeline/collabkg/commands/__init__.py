@@ -2,7 +2,8 @@
 
 Every module here defines ``register(subparsers)``, which adds its sub-command(s) with
 ``set_defaults(func=...)``; a ``func`` returns the exit code (0 ok, 1 rejected/not
-conformant, 2 usage or runtime error) and raises ``collabkg.cli.UsageError`` for usage errors.
+conformant, 2 usage, input or store error) and raises a ``collabkg.errors.CollabkgError`` (e.g.
+``UsageError``) for errors the user can fix; shared arguments are in ``commands.common``.
 """
 from __future__ import annotations
 

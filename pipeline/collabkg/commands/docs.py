@@ -27,7 +27,7 @@ def register(sub) -> None:
 
 
 def cmd_docs(args) -> int:
-    from collabkg.cli import EXIT_OK, UsageError
+    from collabkg.errors import EXIT_OK, UsageError
     from collabkg.resources import ontology_dir
 
     src = Path(args.ontology) if args.ontology else ontology_dir() / "collabkg.ttl"

@@ -8,7 +8,7 @@ FORMAT_NAMES = ("turtle", "ntriples", "nquads", "trig", "jsonld")
 
 
 def register(sub) -> None:
-    from collabkg.cli import _base_arg, _store_args
+    from collabkg.commands.common import base_arg as _base_arg, store_arg as _store_args
 
     p = sub.add_parser(
         "export",
@@ -34,7 +34,7 @@ def register(sub) -> None:
 
 
 def _check_iri(value: str | None, option: str) -> None:
-    from collabkg.cli import UsageError
+    from collabkg.errors import UsageError
 
     if value and not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]+", value):
         raise UsageError(f"{option}: {value!r} is not an absolute IRI (e.g. https://example.org/sparql)")
@@ -45,7 +45,8 @@ def cmd_export(args) -> int:
 
     from collabkg import dataset_description as dd
     from collabkg import export as ex
-    from collabkg.cli import EXIT_OK, UsageError, open_store_from_args
+    from collabkg.commands.common import open_store_from_args
+    from collabkg.errors import EXIT_OK, UsageError
 
     for value, option in ((args.base, "--base"), (args.sparql_endpoint, "--sparql-endpoint"),
                           (args.download_base, "--download-base"), (args.publisher_iri, "--publisher-iri")):
@@ -55,9 +56,13 @@ def cmd_export(args) -> int:
     out = Path(args.out)
     if out.is_dir():
         raise UsageError(f"--out: {out} is a folder; give a file name such as {out / ('collabkg' + ex.FORMATS[args.format].extension)}")
-    if not out.parent.exists():
-        raise UsageError(f"--out: folder {out.parent} does not exist")
+    if out.parent.exists() and not out.parent.is_dir():
+        raise UsageError(f"--out: {out.parent} is not a folder")
     with open_store_from_args(args, read_only=True) as store:
+        try:
+            out.parent.mkdir(parents=True, exist_ok=True)  # as docs and report do
+        except OSError as e:
+            raise UsageError(f"--out: cannot create folder {out.parent}: {e.strerror or e}") from None
         try:
             result = ex.export(store, out, args.format, which=args.graph, base=args.base, compress=args.gzip)
         except ex.ExportError as e:

@@ -24,7 +24,7 @@ def register(sub) -> None:
 def _catalogue_call(fn, *args):
     """Turn catalogue and parameter errors into usage errors (exit 2)."""
     from collabkg.catalogue import CatalogueError, ParamError
-    from collabkg.cli import UsageError
+    from collabkg.errors import UsageError
 
     try:
         return fn(*args)
@@ -55,7 +55,7 @@ def cmd_queries(args) -> int:
 
 
 def _params(pairs: list[str]) -> dict[str, str]:
-    from collabkg.cli import UsageError
+    from collabkg.errors import UsageError
 
     out: dict[str, str] = {}
     for pair in pairs:
@@ -71,7 +71,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 def cmd_query(args) -> int:
     from collabkg import catalogue
-    from collabkg.cli import open_store_from_args
+    from collabkg.commands.common import open_store_from_args
 
     q = _catalogue_call(catalogue.get, args.name)
     params = _params(args.param)

@@ -19,7 +19,8 @@ def register(sub) -> None:
 
 def cmd_report(args) -> int:
     from collabkg.catalogue import CatalogueError, ParamError
-    from collabkg.cli import UsageError, open_store_from_args
+    from collabkg.commands.common import open_store_from_args
+    from collabkg.errors import UsageError
     from collabkg.report import build_report
 
     out = Path(args.out)
@@ -51,7 +52,7 @@ def chromium_flags(profile: str) -> list[str]:
 
 
 def print_pdf(chromium: str, index: Path, pdf: Path) -> None:
-    from collabkg.cli import UsageError
+    from collabkg.errors import UsageError
 
     with tempfile.TemporaryDirectory() as profile:
         proc = subprocess.run([chromium, *chromium_flags(profile), "--no-pdf-header-footer", f"--print-to-pdf={pdf}",

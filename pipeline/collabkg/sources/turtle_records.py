@@ -3,16 +3,28 @@
 One file is one record, unless it describes several top-level subjects (projects or works): then each
 of them is a record, with the nodes that hang off it (its participations, organisations, addresses,
 authorships, ...). A record's id is the last segment of its top-level subject's IRI (or the file name).
+
+While an import runs inside :func:`guard` (``collabkg build``/``ingest`` do this), each record is also
+checked against the store it goes into, and refused (a record error, exit 1) when
+
+- one of its subjects lies outside the instance base (``--base``), unless ``--allow-foreign-iris``;
+- one of its subjects is described by another record (a CORDIS or OpenAlex record, or another
+  hand-written one): a hand-written record would otherwise sit in a parallel graph beside the
+  owner's, and the entity would have two versions of its facts (two coordinators, say). With
+  ``--replace-owned`` the record is accepted and, once it is in the store, the owners' graphs are
+  removed, so the hand-written record replaces them explicitly.
 """
 from __future__ import annotations
 
 from collections import defaultdict
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterator
 
 import pyoxigraph as ox
 
-from collabkg.namespaces import CKG, RDF
+from collabkg.namespaces import CKG, RDF, IRIs
 from collabkg.records import RecordError, SourceRecord
 
 SOURCE = "turtle"
@@ -44,7 +56,106 @@ def read(path: Path) -> Iterator[SourceRecord | RecordError]:
         yield RecordError(str(path), path.name, "-", f"not valid {fmt.name}: {e}")
         return
     for rid, ts in split(triples, path.stem):
-        yield SourceRecord(SOURCE, str(path), rid, tuple(ts))
+        problem = _GUARD.check(str(path), rid, ts) if _GUARD is not None else None
+        yield problem or SourceRecord(SOURCE, str(path), rid, tuple(ts))
+
+
+@dataclass
+class _Guard:
+    """The store-side checks of an import (see the module docstring)."""
+
+    store: object
+    iris: IRIs
+    allow_foreign_iris: bool = False
+    replace_owned: bool = False
+    # graph of an accepted hand-written record -> {owner's graph: the subjects it restates}
+    replacements: dict[str, dict[str, set[str]]] = field(default_factory=dict)
+
+    def check(self, file: str, rid: str, triples: list[ox.Triple]) -> RecordError | None:
+        subjects = sorted({t.subject.value for t in triples if isinstance(t.subject, ox.NamedNode)})
+        if not self.allow_foreign_iris:
+            foreign = [s for s in subjects if not s.startswith(self.iris.base)]
+            if foreign:
+                more = f" (and {len(foreign) - 1} more)" if len(foreign) > 1 else ""
+                return RecordError(file, rid, "subject", f"<{foreign[0]}>{more} is outside the instance base "
+                                   f"<{self.iris.base}>; use IRIs under --base, or --allow-foreign-iris to accept them")
+        own_graph = self.iris.graph(SOURCE, rid)
+        owners = self._owners(subjects, own_graph)
+        if not owners:
+            return None
+        if self.replace_owned:
+            mine = self.replacements.setdefault(own_graph, {})
+            for subject, graph in owners:
+                mine.setdefault(graph, set()).add(subject)
+            return None
+        # Name a source record first (the CORDIS project, say), shared vocabulary and entities after.
+        tops = {t.subject.value for t in triples if t.predicate == _A and t.object in TOP_LEVEL and isinstance(t.subject, ox.NamedNode)}
+        subject, graph = min(owners, key=lambda o: (not self._is_record_graph(o[1]), o[0] not in tops, o))
+        more = f" (and {len(owners) - 1} more)" if len(owners) > 1 else ""
+        return RecordError(file, rid, "subject", f"<{subject}> is already described by {self._describe(graph)}{more}; "
+                           "a hand-written record cannot restate it beside that record (use --replace-owned to replace it)")
+
+    def _owners(self, subjects: list[str], own_graph: str) -> list[tuple[str, str]]:
+        if not subjects:
+            return []
+        values = " ".join(f"<{s}>" for s in subjects)
+        q = (f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
+             f"FILTER(?g != <{own_graph}> && STRSTARTS(STR(?g), \"{self.iris.base}\")) }} ORDER BY ?s ?g")
+        return [(r["s"].value, r["g"].value) for r in self.store.query(q)]
+
+    def _describe(self, graph: str) -> str:
+        """``cordis record 101106614 (graph <...>)`` from a graph IRI ``<base>graph/<source>/<id...>``."""
+        prefix = self.iris.base + "graph/"
+        parts = graph[len(prefix):].split("/") if graph.startswith(prefix) else []
+        if parts[1:] == ["vocabulary"]:
+            return f"the {parts[0]} vocabulary (graph <{graph}>)"
+        if len(parts) >= 2:
+            return f"{parts[0]} record {'/'.join(parts[1:])} (graph <{graph}>)"
+        return f"graph <{graph}>"
+
+    def _is_record_graph(self, graph: str) -> bool:
+        """``<base>graph/<source>/<record>``: one source record's own graph (not vocabulary, not an entity)."""
+        prefix = self.iris.base + "graph/"
+        parts = graph[len(prefix):].split("/") if graph.startswith(prefix) else []
+        return len(parts) == 2 and parts[1] != "vocabulary"
+
+    def apply_replacements(self) -> list[str]:
+        """For the hand-written records that went in: remove the records they replace (whole graphs)
+        and, from shared vocabulary and entity graphs, the restated subjects' triples. Returns the
+        graphs changed."""
+        names = self.store.graph_names()
+        owners: dict[str, set[str]] = {}
+        for own, by_graph in self.replacements.items():
+            if own in names:  # the hand-written record was accepted
+                for g, subjects in by_graph.items():
+                    owners.setdefault(g, set()).update(subjects)
+        graphs = []
+        for g, subjects in sorted(owners.items()):
+            if self._is_record_graph(g):
+                graphs.append((g, []))
+            else:
+                keep = [ox.Triple(q.subject, q.predicate, q.object) for q in self.store.quads(g)
+                        if not (isinstance(q.subject, ox.NamedNode) and q.subject.value in subjects)]
+                graphs.append((g, keep))
+        if graphs:
+            self.store.replace_graphs(graphs)
+        return [g for g, _ in graphs]
+
+
+_GUARD: _Guard | None = None
+
+
+@contextmanager
+def guard(store, base: str | None = None, allow_foreign_iris: bool = False, replace_owned: bool = False):
+    """Check the hand-written records read inside the block against ``store`` (see the module
+    docstring); on a normal exit, apply the replacements ``replace_owned`` allowed."""
+    global _GUARD
+    previous, _GUARD = _GUARD, _Guard(store, IRIs(base), allow_foreign_iris, replace_owned)
+    try:
+        yield _GUARD
+        _GUARD.apply_replacements()
+    finally:
+        _GUARD = previous
 
 
 MAX_JSON_DEPTH = 64
