@@ -149,24 +149,16 @@ def cmd_sparql(args) -> int:
         if not p.is_file():
             raise UsageError(f"{text}: no such query file")
         text = p.read_text(encoding="utf-8")
-    from collabkg.namespaces import sparql_prefixes
+    from collabkg.server.sparql import user_message, with_prefixes
 
+    full, added = with_prefixes(text)  # on the first line: error lines stay the user's own
     with open_store_from_args(args, read_only=True) as store:
         try:
-            result = store.query(_with_prefixes(text, sparql_prefixes()))
+            result = store.query(full)
             write_result(result, args.format, sys.stdout)
         except SyntaxError as e:
-            raise UsageError(f"query: SPARQL syntax error: {e}") from None
+            raise UsageError(f"query: SPARQL syntax error: {user_message(str(e), added)}") from None
     return EXIT_OK
-
-
-def _with_prefixes(text: str, prefixes: str) -> str:
-    """Add the project's prefixes that the query does not declare itself."""
-    import re
-
-    declared = set(re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", text))
-    extra = "".join(line + "\n" for line in prefixes.splitlines() if line.split()[1].rstrip(":") not in declared)
-    return extra + text
 
 
 def main(argv: list[str] | None = None) -> int:
