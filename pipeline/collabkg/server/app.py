@@ -108,6 +108,8 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
         text = params.get("query")
         if "update" in params:
             return _error(403, READ_ONLY)
+        if request.method == "GET" and not text:
+            return service_description(request)  # answered here, even when every worker is busy
         pool.reserve()  # before reading a body: bodies in memory are bounded too
         try:
             if request.method == "POST":
@@ -127,8 +129,6 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
                 else:
                     return _error(415, f"POST a query as application/sparql-query or application/x-www-form-urlencoded, not {ctype or 'no content type'}")
             if not text:
-                if request.method == "GET":
-                    return service_description(request)
                 return _error(400, "no query: give ?query=... (SPARQL 1.1 Protocol)")
             default_graphs = [v for k, v in multi if k == "default-graph-uri"]
             named_graphs = [v for k, v in multi if k == "named-graph-uri"]
