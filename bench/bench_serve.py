@@ -6,7 +6,12 @@ query texts on ``/query``.
 `collabkg serve` keeps stored-query answers (the store it reads is a read-only snapshot);
 the ``--cache 0`` row computes every answer. Each row also carries ``queries_per_s``, ``p50_ms``, ``p95_ms``, ``p99_ms``, ``errors`` and
 ``requests``. Scale 1 is the bundled data; larger scales use ``scaleup.scaled_zip``.
-Run alone: ``python bench/bench_serve.py [SCALE ...]``.
+Run alone: ``python bench/bench_serve.py [SCALE ...] [--hostile]`` (``--hostile``: that row only).
+
+The ``hostile`` row: ``HEAVY`` clients send cross-product queries in a loop (each times out at
+``--query-timeout 2`` and its worker is killed) while ``CLIENTS`` other clients send the mix of
+stored queries and resource pages; its latency figures are the other clients' (aim: p95 < 1 s),
+``heavy_timeouts`` counts the 503s the heavy clients got.
 """
 from __future__ import annotations
 
@@ -30,6 +35,8 @@ sys.path.insert(0, str(ROOT / "tests"))
 
 CLIENTS = 8
 PER_CLIENT = 200
+HEAVY = 3
+CROSS = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i }"
 
 
 def _workload() -> list[tuple[str, dict]]:
@@ -42,6 +49,37 @@ def _workload() -> list[tuple[str, dict]]:
         for c in (("TN", "TR", "MA", "EG") if needs_country else (None,)):
             mix.append((q.name, {n: c for n in needs_country}))
     return mix
+
+
+def _hostile(port: int, urls: list[tuple[str, bytes | None]]) -> dict:
+    """``_hammer(urls)`` while HEAVY clients keep sending cross-product queries that time out."""
+    stop = threading.Event()
+    outcomes: list[int] = []
+
+    def heavy() -> None:
+        body = urllib.parse.urlencode({"query": CROSS}).encode()
+        while not stop.is_set():
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/sparql", data=body,
+                                         headers={"Content-Type": "application/x-www-form-urlencoded"})
+            try:
+                with urllib.request.urlopen(req, timeout=120) as r:
+                    outcomes.append(r.status)
+            except urllib.error.HTTPError as e:
+                outcomes.append(e.code)
+            except (urllib.error.URLError, OSError):
+                outcomes.append(0)
+
+    threads = [threading.Thread(target=heavy) for _ in range(HEAVY)]
+    for t in threads:
+        t.start()
+    time.sleep(1.0)  # the heavy queries hold their workers before the measurement starts
+    try:
+        r = _hammer(urls)
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    return {**r, "heavy_requests": len(outcomes), "heavy_timeouts": outcomes.count(503)}
 
 
 def _hammer(urls: list[tuple[str, bytes | None]]) -> dict:
@@ -116,7 +154,7 @@ def _serve(cmd: list[str], probe: str):
     return proc
 
 
-def run(scales: list[int], workdir: Path) -> list[dict]:
+def run(scales: list[int], workdir: Path, only_hostile: bool = False) -> list[dict]:
     from collabkg import catalogue
     from servers import free_port, oxigraph_exe, stop
 
@@ -124,7 +162,7 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
     mix = _workload()
     for scale in scales:
         store, triples = _build(scale, workdir)
-        for system, extra in (("collabkg serve", []), ("collabkg serve --cache 0", ["--cache", "0"])):
+        for system, extra in () if only_hostile else (("collabkg serve", []), ("collabkg serve --cache 0", ["--cache", "0"])):
             port = free_port()
             proc = _serve([str(Path(sys.executable).parent / "collabkg"), "serve", "--store", str(store), "--port", str(port), *extra],
                           f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D")
@@ -137,7 +175,25 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
                 stop(proc)
             rows.append({"stage": "serve", "scale": scale, "system": system, "seconds": r["seconds"],
                          "records_per_s": None, "triples_per_s": None, "peak_mb": peak, "triples": triples, **r})
+        # Hostile: cross products timing out beside the ordinary clients (stored queries and resource pages).
+        port = free_port()
+        proc = _serve([str(Path(sys.executable).parent / "collabkg"), "serve", "--store", str(store), "--port", str(port),
+                       "--query-timeout", "2", "--workers", "4", "--queue", "16"],
+                      f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D")
+        try:
+            pages = [f"http://127.0.0.1:{port}/id/project/{g}" for g in ("101106614", "101069604")]
+            urls = [(f"http://127.0.0.1:{port}/queries/{name}?" + urllib.parse.urlencode(p), None) for name, p in mix]
+            urls = [u for pair in zip(urls, [(pg, None) for pg in pages] * len(urls)) for u in pair]
+            _hammer(urls[:8])
+            r = _hostile(port, urls)
+            peak = _peak_mb(proc.pid)
+        finally:
+            stop(proc)
+        rows.append({"stage": "serve", "scale": scale, "system": f"collabkg serve, {HEAVY} clients sending timing-out cross products",
+                     "seconds": r["seconds"], "records_per_s": None, "triples_per_s": None, "peak_mb": peak, "triples": triples, **r})
         exe = oxigraph_exe()
+        if only_hostile:
+            continue
         if not exe:
             rows.append({"stage": "serve", "scale": scale, "system": "baseline: oxigraph server", "seconds": None,
                          "records_per_s": None, "triples_per_s": None, "peak_mb": None, "note": "oxigraph not installed"})
@@ -159,7 +215,8 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
 
 
 if __name__ == "__main__":
-    scales = [int(a) for a in sys.argv[1:]] or [1]
+    hostile = "--hostile" in sys.argv  # only the hostile row
+    scales = [int(a) for a in sys.argv[1:] if a != "--hostile"] or [1]
     with tempfile.TemporaryDirectory() as tmp:
-        for row in run(scales, Path(tmp)):
+        for row in run(scales, Path(tmp), only_hostile=hostile):
             print(json.dumps({k: (round(v, 2) if isinstance(v, float) else v) for k, v in row.items()}))

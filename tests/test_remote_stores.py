@@ -85,13 +85,6 @@ def _param_sets():
     yield "partner-countries", {"country": "TR"}
 
 
-# Where a server departs from SPARQL 1.1 on a stored query: (server, query) -> why.
-KNOWN_DEVIATIONS = {
-    ("virtuoso", "top-organisations"): "Virtuoso 7 counts the organisation's own country in partner_countries: "
-    "the FILTER inside OPTIONAL does not see the outer ?_country binding",
-}
-
-
 def test_build_gives_the_same_classes(loaded):
     server, embedded, _ = loaded
     from collabkg.importer import class_counts
@@ -109,9 +102,6 @@ def test_every_stored_query_answers_as_the_embedded_store(loaded, name, params):
     q = catalogue.get(name)
     want = catalogue.run(q, embedded, params).plain_rows()
     got = catalogue.run(q, server.store(), params).plain_rows()
-    why = KNOWN_DEVIATIONS.get((server.name, name))
-    if why and sorted(got) != sorted(want):
-        pytest.xfail(why)
     assert sorted(got) == sorted(want)
 
 

@@ -7,6 +7,7 @@ The default graph of a query is the union of all named graphs.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
@@ -202,7 +203,9 @@ class EmbeddedStore(Store):
         return n
 
     def query(self, sparql: str, bindings: dict | None = None):
-        kwargs = {"use_default_graph_as_union": True}
+        # The union default graph only for a query without a dataset of its own: Oxigraph's
+        # union option would override FROM / FROM NAMED (SPARQL 1.1 section 13.2).
+        kwargs = {} if has_dataset_clause(sparql) else {"use_default_graph_as_union": True}
         if bindings:
             kwargs["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
         return self._store.query(sparql, **kwargs)
@@ -252,6 +255,19 @@ class EmbeddedStore(Store):
         except Exception:
             pass
         del self._store
+
+
+# Tokens that can hide the word FROM (comments, strings, IRIs, variables, prefixed names), then FROM.
+_FROM = re.compile(
+    r'\#[^\n]*' r'|"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"
+    r'|"(?:[^"\\\n]|\\.)*"' r"|'(?:[^'\\\n]|\\.)*'"
+    r'|<[^<>"{}|^`\\\s]*>|[?$:][\w-]+|[\w-]+:[\w.-]*|(?i:\bFROM\b)'
+)
+
+
+def has_dataset_clause(sparql: str) -> bool:
+    """Whether a query names its own dataset (``FROM`` or ``FROM NAMED``)."""
+    return any(m.group().upper() == "FROM" for m in _FROM.finditer(sparql))
 
 
 def _open(p: Path, read_only: bool) -> ox.Store:

@@ -102,18 +102,18 @@ def select_columns(text: str, variables: list[str]) -> list[str]:
 
 
 def cmd_sparql(args) -> int:
-    from collabkg.namespaces import sparql_prefixes
+    from collabkg.server.sparql import user_message, with_prefixes
 
     text = query_text(args.query)
     form = query_form(text)
     hosts = check_services(text, args.allow_service)
-    full = with_prefixes(text, sparql_prefixes())
+    full, added = with_prefixes(text)  # on the user's first line: error positions stay the user's own
     with open_store_from_args(args, read_only=True) as store:
         try:
             result = store.query(full)
             write(result, form, text, args.format, sys.stdout)
         except SyntaxError as e:
-            raise UsageError(f"query: SPARQL syntax error: {e}") from None
+            raise UsageError(f"query: SPARQL syntax error: {user_message(str(e), added)}") from None
         except (OSError, RuntimeError) as e:
             if hosts:  # Oxigraph reports a failed SERVICE call as an I/O error
                 raise EndpointError(f"SERVICE {', '.join(hosts)}: the call failed: {str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__}") from None
@@ -138,10 +138,3 @@ def write(result, form: str, text: str, fmt: str, out) -> None:
         write_rows(columns, [[s[c] for c in columns] for s in result], fmt, out)
         return
     write_result(result, fmt, out)
-
-
-def with_prefixes(text: str, prefixes: str) -> str:
-    """Add the project's prefixes that the query does not declare itself."""
-    declared = set(re.findall(r"(?im)^\s*PREFIX\s+([\w-]*):", text))
-    extra = "".join(line + "\n" for line in prefixes.splitlines() if line.split()[1].rstrip(":") not in declared)
-    return extra + text

@@ -3,9 +3,13 @@
 A small Starlette (ASGI) app, run by uvicorn:
 
 - ``GET/POST /sparql``: SPARQL 1.1 Protocol queries (results as JSON, XML, CSV, TSV; graphs as
-  Turtle, N-Triples, JSON-LD, RDF/XML). UPDATE and Graph Store writes are refused (403/405).
-  Every query has a time limit and a row limit, with a clear error when exceeded; SERVICE is
-  refused unless its host is allowed.
+  Turtle, N-Triples, JSON-LD, RDF/XML), the project's prefixes predeclared. UPDATE and Graph
+  Store writes are refused (403/405). Every query has a time, row and memory limit, with a clear
+  error when exceeded; SERVICE is refused unless its host is allowed. Without a query: the
+  SPARQL 1.1 Service Description (``/dataset``: the dataset's VoID/DCAT description).
+- Everything that touches the store runs in a bounded pool of killable worker processes
+  (:mod:`collabkg.server.workers`, :mod:`collabkg.server.tasks`), which reopen the store when a
+  writer commits; CORS for browser apps on other origins.
 - ``GET /``: the query page (static HTML and JavaScript served here, no CDN).
 - ``GET /queries``, ``GET /queries/<name>?param=value``: the stored query catalogue, with the
   same rows as ``collabkg query``.

@@ -1,29 +1,29 @@
-"""The routes of ``collabkg serve`` (see the package docstring)."""
+"""The routes of ``collabkg serve`` (see the package docstring). Everything that touches the store
+runs in the worker pool (:mod:`collabkg.server.workers`); this process parses requests, keeps the
+stored-query answer cache and writes responses."""
 from __future__ import annotations
 
-import io
-import tempfile
 import threading
+from contextlib import asynccontextmanager
 from pathlib import Path
 from urllib.parse import parse_qsl
 
 import anyio
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
 from starlette.requests import Request
-from starlette.responses import FileResponse, HTMLResponse, JSONResponse, PlainTextResponse, Response
+from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from collabkg.server import resources
-from collabkg.server.sparql import GRAPH_TYPES, SELECT_TYPES, Limits, ProtocolError, negotiate, run_query, serialize
+from collabkg.server.sparql import GRAPH_TYPES, Limits, ProtocolError, negotiate
+from collabkg.server.tasks import FORMAT_PARAM, store_signature
+from collabkg.server.workers import Pool
 
 STATIC = Path(__file__).parent / "static"
 MAX_BODY = 50 * 1024 * 1024  # bytes: a query or a posted record
-FORMAT_PARAM = {
-    "json": "application/sparql-results+json", "xml": "application/sparql-results+xml", "csv": "text/csv",
-    "tsv": "text/tab-separated-values", "ttl": "text/turtle", "turtle": "text/turtle", "nt": "application/n-triples",
-    "jsonld": "application/ld+json", "rdfxml": "application/rdf+xml", "html": "text/html",
-}
 RECORD_SUFFIX = {  # POST /validate body type → the suffix the record sources recognise
     "application/xml": ".xml", "text/xml": ".xml", "application/zip": ".zip",
     "application/json": ".json", "application/x-ndjson": ".jsonl", "application/jsonl": ".jsonl",
@@ -32,26 +32,16 @@ RECORD_SUFFIX = {  # POST /validate body type → the suffix the record sources 
 READ_ONLY = "this server is read-only: SPARQL UPDATE and Graph Store writes are refused"
 
 
-def _error(status: int, message: str) -> Response:
-    return PlainTextResponse(message + "\n", status_code=status)
-
-
-class _LimitedStore:
-    """The store as the catalogue sees it, with the server's time and row limits on every query."""
-
-    def __init__(self, store, limits: Limits):
-        self.store, self.limits = store, limits
-
-    def query(self, sparql, bindings=None):
-        out = run_query(self.store, sparql, self.limits)
-        return out[2] if out[0] == "solutions" else out[1]
+def _error(status: int, message: str, headers: dict | None = None) -> Response:
+    return PlainTextResponse(message + "\n", status_code=status, headers=headers)
 
 
 class _AnswerCache:
     """Stored-query answers by (name, parameters, format), least recently used out first.
 
-    Sound only while the data cannot change under the server: a read-only embedded store
-    reads the snapshot it opened, so ``collabkg serve`` enables it there and not on --endpoint."""
+    The key includes the store's file signature, so answers computed before a write committed
+    by ``collabkg ingest`` are not served after it; ``collabkg serve`` disables it on --endpoint,
+    whose data may change without a trace here."""
 
     def __init__(self, size: int):
         from collections import OrderedDict
@@ -75,15 +65,42 @@ class _AnswerCache:
                 self.items.popitem(last=False)
 
 
-def create_app(store, limits: Limits | None = None, queries_folder=None, cache_size: int = 0) -> Starlette:
+def store_spec(store) -> tuple:
+    """How a worker process opens ``store`` itself: ("embedded", path) or ("remote", options)."""
+    from collabkg.store import EmbeddedStore
+
+    if isinstance(store, EmbeddedStore):
+        return ("embedded", store.location)
+    return ("remote", {"endpoint": store.endpoint, "user": store.user, "password": store.password,
+                       "auth": store.auth, "timeout": store.timeout})
+
+
+def create_app(store, limits: Limits | None = None, queries_folder=None, cache_size: int = 0,
+               cors_origins: tuple[str, ...] = ("*",)) -> Starlette:
     """The ASGI app serving ``store`` (opened read-only by the caller) with ``limits``;
-    ``cache_size`` stored-query answers are kept (0: none)."""
+    ``cache_size`` stored-query answers are kept (0: none); CORS for ``cors_origins`` (none: no CORS).
+    The store's work runs in ``limits.workers`` worker processes, started here and stopped at shutdown."""
     from collabkg import catalogue
+    from collabkg.server import service
 
     limits = limits or Limits()
     stored = catalogue.catalogue(queries_folder)  # loaded and checked once, at start-up
-    limited = _LimitedStore(store, limits)
     cache = _AnswerCache(cache_size)
+    spec = store_spec(store)
+    pool = Pool(spec, limits.workers, limits.queue, limits.timeout, limits.max_memory_mb)
+
+    def signature():
+        return store_signature(spec[1]) if spec[0] == "embedded" else None
+
+    async def work(task: str, *args, reserved: bool = False):
+        """Run a task in the pool from the event loop (a place is taken unless ``reserved``)."""
+        if not reserved:
+            pool.reserve()
+        try:
+            return await anyio.to_thread.run_sync(lambda: pool.call(task, *args))
+        finally:
+            if not reserved:
+                pool.release()
 
     async def sparql(request: Request) -> Response:
         params = dict(parse_qsl(request.url.query, keep_blank_values=True))
@@ -91,41 +108,51 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
         text = params.get("query")
         if "update" in params:
             return _error(403, READ_ONLY)
-        if request.method == "POST":
-            ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
-            body = await _body(request)
-            if ctype == "application/sparql-update":
-                return _error(403, READ_ONLY)
-            if ctype == "application/sparql-query":
-                text = body.decode("utf-8", "replace")
-            elif ctype == "application/x-www-form-urlencoded":
-                form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
-                fields = dict(form)
-                if "update" in fields:
-                    return _error(403, READ_ONLY)
-                text = fields.get("query", text)
-                multi += form
-            else:
-                return _error(415, f"POST a query as application/sparql-query or application/x-www-form-urlencoded, not {ctype or 'no content type'}")
-        if not text:
-            if request.method == "GET" and "text/html" in request.headers.get("accept", ""):
-                return FileResponse(STATIC / "index.html")
-            return _error(400, "no query: give ?query=... (SPARQL 1.1 Protocol)")
-        default_graphs = [v for k, v in multi if k == "default-graph-uri"]
-        named_graphs = [v for k, v in multi if k == "named-graph-uri"]
+        if request.method == "GET" and not text:
+            return service_description(request)  # answered here, even when every worker is busy
+        pool.reserve()  # before reading a body: bodies in memory are bounded too
         try:
-            out = await anyio.to_thread.run_sync(run_query, store, text, limits, default_graphs, named_graphs)
-        except ProtocolError as e:
-            return _error(e.status, str(e))
-        offers = GRAPH_TYPES if out[0] == "triples" else SELECT_TYPES
-        default = "text/turtle" if out[0] == "triples" else "application/sparql-results+json"
-        media = FORMAT_PARAM.get(params.get("format", "")) if params.get("format") else None
-        if media not in offers:
-            media = negotiate(request.headers.get("accept", ""), offers, default)
-        if media is None:
-            return _error(406, f"cannot answer in {request.headers.get('accept')}; available: {', '.join(offers)}")
-        body = await anyio.to_thread.run_sync(serialize, out, media)
-        return Response(body, media_type=media if media != "text/plain" else "application/n-triples")
+            if request.method == "POST":
+                ctype = (request.headers.get("content-type") or "").split(";")[0].strip().lower()
+                body = await _body(request)
+                if ctype == "application/sparql-update":
+                    return _error(403, READ_ONLY)
+                if ctype == "application/sparql-query":
+                    text = body.decode("utf-8", "replace")
+                elif ctype == "application/x-www-form-urlencoded":
+                    form = parse_qsl(body.decode("utf-8", "replace"), keep_blank_values=True)
+                    fields = dict(form)
+                    if "update" in fields:
+                        return _error(403, READ_ONLY)
+                    text = fields.get("query", text)
+                    multi += form
+                else:
+                    return _error(415, f"POST a query as application/sparql-query or application/x-www-form-urlencoded, not {ctype or 'no content type'}")
+            if not text:
+                return _error(400, "no query: give ?query=... (SPARQL 1.1 Protocol)")
+            default_graphs = [v for k, v in multi if k == "default-graph-uri"]
+            named_graphs = [v for k, v in multi if k == "named-graph-uri"]
+            status, media, body = await work("sparql", text, request.headers.get("accept", ""), params.get("format"),
+                                             default_graphs, named_graphs, limits, reserved=True)
+        finally:
+            pool.release()
+        return Response(body, status_code=status, media_type=media)
+
+    def service_description(request: Request) -> Response:
+        accept = request.headers.get("accept", "")
+        offers = {"text/html": 1, **service.MEDIA}
+        media = FORMAT_PARAM.get(request.query_params.get("format", "")) or negotiate(accept, offers, "text/turtle")
+        if media == "text/html":
+            return FileResponse(STATIC / "index.html")
+        if media not in service.MEDIA:
+            media = "text/turtle"
+        base = str(request.base_url).rstrip("/")
+        return Response(service.describe(base, limits, media), media_type=media, headers={"Vary": "Accept"})
+
+    def dataset_description(request: Request) -> Response:
+        media = negotiate(request.headers.get("accept", ""), service.MEDIA, "text/turtle") or "text/turtle"
+        base = str(request.base_url).rstrip("/")
+        return Response(service.dataset(base, media), media_type=media, headers={"Vary": "Accept"})
 
     def refuse_write(request: Request) -> Response:
         return _error(405, READ_ONLY)
@@ -140,8 +167,6 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
         ])
 
     async def stored_query(request: Request) -> Response:
-        from collabkg.commands.queries import write
-
         name = request.path_params["name"]
         q = stored.get(name)
         if q is None:
@@ -152,18 +177,10 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
         if fmt not in ("json", "csv", "tsv"):
             return _error(400, f"format={fmt!r}: allowed: json, csv, tsv")
         media = {"json": "application/json", "csv": "text/csv", "tsv": "text/tab-separated-values"}[fmt]
-        key = (name, tuple(sorted(params.items())), fmt)
+        key = (signature(), name, tuple(sorted(params.items())), fmt)
         body = cache.get(key)
         if body is None:
-            try:
-                result = await anyio.to_thread.run_sync(catalogue.run, q, limited, params)
-            except catalogue.ParamError as e:
-                return _error(400, str(e))
-            except ProtocolError as e:
-                return _error(e.status, str(e))
-            out = io.StringIO()
-            write(result, fmt, out)
-            body = out.getvalue()
+            body = await work("stored", name, params, fmt, limits, queries_folder)
             cache.put(key, body)
         return Response(body, media_type=f"{media}; charset=utf-8")
 
@@ -172,46 +189,42 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
         suffix = RECORD_SUFFIX.get(ctype)
         if suffix is None:
             return _error(415, f"POST a record as one of {', '.join(sorted(RECORD_SUFFIX))}, not {ctype or 'no content type'}")
-        body = await _body(request)
         fmt = request.query_params.get("format") or {"application/json": "json", "text/turtle": "turtle"}.get(
             negotiate(request.headers.get("accept", ""), {"text/plain": 1, "application/json": 1, "text/turtle": 1}, "text/plain") or "", "text")
         if fmt not in ("text", "json", "turtle"):
             return _error(400, f"format={fmt!r}: allowed: text, json, turtle")
+        pool.reserve()  # before reading the body: at most workers + queue bodies in memory
         try:
-            status, text = await anyio.to_thread.run_sync(_validate_body, store, body, suffix, fmt)
-        except ProtocolError as e:
-            return _error(e.status, str(e))
+            body = await _body(request)
+            status, text = await work("validate", body, suffix, fmt, reserved=True)
+        finally:
+            pool.release()
         media = {"text": "text/plain", "json": "application/json", "turtle": "text/turtle"}[fmt]
         return Response(text, status_code=status, media_type=f"{media}; charset=utf-8",
                         headers={"X-Conforms": "true" if status == 200 else "false"})
 
-    def resource(request: Request) -> Response:
+    async def resource(request: Request) -> Response:
         if "path" in request.path_params:
-            path = request.path_params["path"]
+            # The raw path: IRIs minted with %2F (DOIs) must not be decoded before the lookup.
+            raw = request.scope.get("raw_path") or request.url.path.encode()
+            path = raw.decode("latin-1").split("?", 1)[0].lstrip("/")
             if not path:
                 return FileResponse(STATIC / "index.html")
             iri = resources.ROOT + path
         else:
             iri = request.query_params.get("iri", "")
-        try:
-            triples = resources.describe(store, iri)
-        except (ValueError, SyntaxError):
-            return _error(400, f"not an IRI: {iri!r}")
-        if not triples:
-            return _error(404, f"nothing is known about <{iri}> here")
         offers = {"text/html": 1, **GRAPH_TYPES}
         fmt = request.query_params.get("format")
         media = FORMAT_PARAM.get(fmt) if fmt else negotiate(request.headers.get("accept", ""), offers, "text/html")
         if media not in offers:
             return _error(406, f"available: {', '.join(offers)}")
-        headers = {"Vary": "Accept"}
-        if media == "text/html":
-            return HTMLResponse(resources.html_page(iri, triples, resources.incoming(store, iri)), headers=headers)
-        return Response(serialize(("triples", triples), media), media_type=media if media != "text/plain" else "application/n-triples", headers=headers)
+        status, media, body = await work("resource", iri, media)
+        return Response(body, status_code=status, media_type=media, headers={"Vary": "Accept"})
 
     routes = [
         Route("/sparql", sparql, methods=["GET", "POST"]),
         Route("/sparql", refuse_write, methods=["PUT", "DELETE", "PATCH"]),
+        Route("/dataset", dataset_description, methods=["GET"]),
         *(Route(p, refuse_write, methods=["PUT", "POST", "DELETE", "PATCH"]) for p in ("/store", "/rdf-graph-store", "/update")),
         Route("/queries", list_queries, methods=["GET"]),
         Route("/queries/{name}", stored_query, methods=["GET"]),
@@ -223,9 +236,20 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
     ]
 
     async def protocol_error(request: Request, exc: ProtocolError) -> Response:
-        return _error(exc.status, str(exc))
+        return _error(exc.status, str(exc), exc.headers)
 
-    return Starlette(routes=routes, exception_handlers={ProtocolError: protocol_error})
+    middleware = []
+    if cors_origins:
+        # Read-only endpoints for browser apps on other origins (YASGUI, notebooks, ...): GET and
+        # POST queries with the Accept/Content-Type headers a SPARQL client sends, and their preflight.
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(cors_origins), allow_methods=["GET", "POST", "OPTIONS"],
+                                     allow_headers=["Accept", "Content-Type"], expose_headers=["Retry-After", "X-Conforms"], max_age=600))
+    @asynccontextmanager
+    async def lifespan(app):
+        yield
+        pool.close()
+
+    return Starlette(routes=routes, middleware=middleware, exception_handlers={ProtocolError: protocol_error}, lifespan=lifespan)
 
 
 async def _body(request: Request) -> bytes:
@@ -239,24 +263,3 @@ async def _body(request: Request) -> bytes:
             raise ProtocolError(413, f"request body is over the limit of {MAX_BODY} bytes")
         chunks.append(chunk)
     return b"".join(chunks)
-
-
-def _validate_body(store, body: bytes, suffix: str, fmt: str) -> tuple[int, str]:
-    """What ``collabkg validate`` does for one file: (HTTP status, report text)."""
-    from collabkg import sources, validation as validate
-    from collabkg.namespaces import IRIs
-
-    iris = IRIs(None)
-    with tempfile.TemporaryDirectory(prefix="collabkg-validate-") as tmp:
-        path = Path(tmp) / f"request-body{suffix}"
-        path.write_bytes(body)
-        try:
-            reports = list(validate.validate(sources.read(path), store, iris=iris))
-        except sources.InputError as e:
-            raise ProtocolError(400, str(e).replace(str(path), path.name)) from None
-        unreadable = any(r.error is not None for r in reports)
-        out = io.StringIO()
-        validate.FORMATTERS[fmt](reports, out)
-    text = out.getvalue().replace(str(path), path.name)
-    ok = not unreadable and validate.conforms(reports)
-    return (200 if ok else 422), text

@@ -19,9 +19,14 @@ MAX_TRIPLES = 20_000  # one resource page; the graph has no resource near this s
 
 
 def describe(store, iri: str) -> list[ox.Triple]:
+    """The outgoing triples of ``iri``; for a named graph's IRI with none, the graph's content."""
     node = ox.NamedNode(iri)
     rows = store.query(f"SELECT DISTINCT ?p ?o WHERE {{ {node} ?p ?o }} LIMIT {MAX_TRIPLES}")
-    return [ox.Triple(node, r["p"], r["o"]) for r in rows]
+    triples = [ox.Triple(node, r["p"], r["o"]) for r in rows]
+    if not triples:
+        rows = store.query(f"SELECT ?s ?p ?o WHERE {{ GRAPH {node} {{ ?s ?p ?o }} }} LIMIT {MAX_TRIPLES}")
+        triples = [ox.Triple(r["s"], r["p"], r["o"]) for r in rows]
+    return triples
 
 
 def incoming(store, iri: str) -> list[tuple]:

@@ -5,7 +5,6 @@ import csv
 import io
 import json
 import re
-import threading
 import time
 from dataclasses import dataclass, field
 from urllib.parse import urlsplit
@@ -47,9 +46,10 @@ GRAPH_TYPES = {
 class ProtocolError(Exception):
     """A request the endpoint refuses; ``status`` is the HTTP status to answer with."""
 
-    def __init__(self, status: int, message: str):
+    def __init__(self, status: int, message: str, headers: dict | None = None):
         super().__init__(message)
         self.status = status
+        self.headers = headers or {}
 
 
 @dataclass
@@ -57,6 +57,31 @@ class Limits:
     timeout: float = 30.0          # seconds per query
     max_rows: int = 10_000         # solutions (or triples) per answer
     allow_service: tuple[str, ...] = field(default_factory=tuple)  # hosts SERVICE may call
+    workers: int = 2               # worker processes running queries and validations
+    queue: int = 8                 # requests waiting for a worker before 503 + Retry-After
+    max_memory_mb: int = 1024      # resident memory of one worker process (store caches included)
+
+
+_DECLARED = re.compile(r"(?i)\bPREFIX\s+([\w.-]*):")
+_POSITION = re.compile(r"\b(at |line )1:(\d+)")
+
+
+def with_prefixes(text: str) -> tuple[str, int]:
+    """The query with the project's predeclared prefixes it does not declare itself, and the
+    number of characters added. They go on the user's first line, so that line numbers in
+    error messages stay the user's own; :func:`user_message` corrects the column on line 1."""
+    from collabkg.namespaces import PREFIXES
+
+    declared = set(_DECLARED.findall(text))
+    extra = "".join(f"PREFIX {p}: <{iri}> " for p, iri in PREFIXES.items() if p not in declared)
+    return extra + text, len(extra)
+
+
+def user_message(message: str, added: int) -> str:
+    """A syntax error message with positions in the user's text (before :func:`with_prefixes`)."""
+    if not added:
+        return message
+    return _POSITION.sub(lambda m: f"{m.group(1)}1:{max(1, int(m.group(2)) - added)}", message)
 
 
 def check_query(text: str, limits: Limits) -> None:
@@ -101,62 +126,52 @@ def negotiate(accept: str, offers: dict, default: str) -> str | None:
     return best
 
 
-def run_query(store, text: str, limits: Limits, default_graphs=(), named_graphs=()):
-    """Run ``text`` with the timeout and row limit; return ("solutions", variables, rows),
-    ("boolean", value) or ("triples", list). Raises ProtocolError for refused, timed-out,
-    too-large or malformed queries."""
+def run_query(store, text: str, limits: Limits, default_graphs=(), named_graphs=(), prefixes: bool = False):
+    """Run ``text`` with the row limit; return ("solutions", variables, rows), ("boolean", value)
+    or ("triples", list). Raises ProtocolError for refused, too-large or malformed queries.
+
+    Runs in a worker process (:mod:`collabkg.server.workers`): the server kills the worker when
+    the time or memory limit is passed, so nothing here has to stop a running query. The
+    deadline is still checked per row, which ends a streaming query early without a kill.
+    ``prefixes`` adds the project's predeclared prefixes (as ``collabkg sparql`` does)."""
     check_query(text, limits)
     deadline = time.monotonic() + limits.timeout
-    cancelled = threading.Event()
-    box: dict = {}
-
-    def work():
-        try:
-            if default_graphs or named_graphs:
-                raw = getattr(store, "raw", None)
-                if raw is None:
-                    raise ProtocolError(400, "default-graph-uri/named-graph-uri are not supported on this store")
-                kw = {}
-                if default_graphs:
-                    kw["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-                if named_graphs:
-                    kw["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
-                result = raw.query(text, **kw)
-            else:
-                result = store.query(text)
-            if isinstance(result, ox.QueryBoolean) or isinstance(result, bool):
-                box["out"] = ("boolean", bool(result))
-                return
-            rows = []
-            for item in result:
-                # Checked per row: a timed-out query stops as soon as it yields its next row.
-                if cancelled.is_set() or time.monotonic() > deadline:
-                    raise ProtocolError(503, f"query timed out after {limits.timeout:g} s (the server's --query-timeout)")
-                rows.append(item)
-                if len(rows) > limits.max_rows:
-                    raise ProtocolError(
-                        413, f"the answer has more than {limits.max_rows} rows (the server's --max-rows); add a LIMIT or narrow the query"
-                    )
-            if isinstance(result, ox.QuerySolutions):
-                box["out"] = ("solutions", list(result.variables), rows)
-            else:
-                box["out"] = ("triples", rows)
-        except ProtocolError as e:
-            box["err"] = e
-        except SyntaxError as e:
-            box["err"] = ProtocolError(400, f"SPARQL syntax error: {e}")
-        except Exception as e:  # noqa: BLE001 - any store failure becomes a clear 500 message
-            box["err"] = ProtocolError(500, f"query failed: {e}")
-
-    t = threading.Thread(target=work, daemon=True, name="sparql-query")
-    t.start()
-    t.join(limits.timeout)
-    if t.is_alive():
-        cancelled.set()
-        raise ProtocolError(503, f"query timed out after {limits.timeout:g} s (the server's --query-timeout)")
-    if "err" in box:
-        raise box["err"]
-    return box["out"]
+    added = 0
+    if prefixes:
+        text, added = with_prefixes(text)
+    try:
+        if default_graphs or named_graphs:
+            raw = getattr(store, "raw", None)
+            if raw is None:
+                raise ProtocolError(400, "default-graph-uri/named-graph-uri are not supported on this store")
+            # The protocol's dataset replaces the query's own (FROM): the default graph is the
+            # merge of default-graph-uri (empty without one), the named graphs those of named-graph-uri.
+            result = raw.query(text, default_graph=[ox.NamedNode(g) for g in default_graphs],
+                               named_graphs=[ox.NamedNode(g) for g in named_graphs])
+        else:
+            result = store.query(text)
+        if isinstance(result, (ox.QueryBoolean, bool)):
+            return ("boolean", bool(result))
+        rows = []
+        for item in result:
+            if time.monotonic() > deadline:
+                raise ProtocolError(503, f"query timed out after {limits.timeout:g} s (the server's --query-timeout)")
+            rows.append(item)
+            if len(rows) > limits.max_rows:
+                raise ProtocolError(
+                    413, f"the answer has more than {limits.max_rows} rows (the server's --max-rows); add a LIMIT or narrow the query"
+                )
+        if isinstance(result, ox.QuerySolutions):
+            return ("solutions", list(result.variables), rows)
+        return ("triples", rows)
+    except ProtocolError:
+        raise
+    except SyntaxError as e:
+        raise ProtocolError(400, f"SPARQL syntax error: {user_message(str(e), added)}") from None
+    except ValueError as e:  # e.g. a graph parameter that is not an IRI
+        raise ProtocolError(400, f"bad request: {e}") from None
+    except Exception as e:  # noqa: BLE001 - any store failure becomes a clear 500 message
+        raise ProtocolError(500, f"query failed: {e}") from None
 
 
 def serialize(out, media_type: str) -> bytes:
