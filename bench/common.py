@@ -16,7 +16,7 @@ PEAK = "\nimport resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_max
 
 BUILD = """
 import io, sys
-from collabkg.importer import build
+from collabkg.importing import build
 from collabkg.store import EmbeddedStore
 with EmbeddedStore(sys.argv[2]) as s:
     build(s, [sys.argv[1]], progress=False, err=io.StringIO())

@@ -44,14 +44,45 @@ _PEAK = "import resource; print(resource.getrusage(resource.RUSAGE_SELF).ru_maxr
 
 BUILD = """
 import io, json, sys, time, shutil
-from collabkg.importer import build
+from collabkg.importing import build
+from collabkg.store import EmbeddedStore, Store
+from collabkg.validation_hook import default_validator
+if sys.argv[3] == "objects":  # the write path with one Python object per term, to compare with the native one
+    EmbeddedStore.replace_graphs_ntriples = Store.replace_graphs_ntriples
+jobs = int(sys.argv[4]) if sys.argv[4] != "all" else None
+t = time.perf_counter()
+with EmbeddedStore(sys.argv[2]) as s:  # as `collabkg build` runs it: every record validated first
+    summary = build(s, [sys.argv[1]], progress=False, err=io.StringIO(), validator=default_validator(), jobs=jobs)
+print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "triples": summary.triples_written,
+                  "rejected": summary.rejected_records, "stages": summary.stages, "jobs": summary.jobs}))
+""" + _PEAK
+
+# The parse floor: one core parsing every XML entry of the same zip with the standard library.
+FLOOR = """
+import json, sys, time, zipfile
+import xml.etree.ElementTree as ET
+t = time.perf_counter()
+n = 0
+with zipfile.ZipFile(sys.argv[1]) as z:
+    for info in z.infolist():
+        if info.filename.endswith(".xml"):
+            ET.fromstring(z.read(info))
+            n += 1
+print(json.dumps({"seconds": time.perf_counter() - t, "records": n, "triples": 0, "rejected": 0}))
+""" + _PEAK
+
+INGEST = """
+import io, json, sys, time
+from collabkg.importing import ingest
 from collabkg.store import EmbeddedStore
 from collabkg.validation_hook import default_validator
 t = time.perf_counter()
-with EmbeddedStore(sys.argv[2]) as s:  # as `collabkg build` runs it: every record validated first
-    summary = build(s, [sys.argv[1]], progress=False, err=io.StringIO(), validator=default_validator())
-print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "triples": summary.triples_written, "rejected": len(summary.rejected)}))
+with EmbeddedStore(sys.argv[2]) as s:
+    summary = ingest([sys.argv[1]], s, progress=False, err=io.StringIO(), validator=default_validator())
+print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "triples": summary.triples_written,
+                  "rejected": summary.rejected_records, "stages": summary.stages, "jobs": summary.jobs}))
 """ + _PEAK
+
 
 BASELINE = """
 import io, json, sys, time
@@ -84,23 +115,70 @@ print(json.dumps({"seconds": time.perf_counter() - t, "records": records, "tripl
 """ + _PEAK
 
 
-def build_rows(scales: list[int], workdir: Path, baseline_max: int) -> list[dict]:
+def new_projects_zip(n: int, workdir: Path) -> Path:
+    """``n`` real projects under new grant numbers (offset 7 * 10^9): what ``ingest`` adds."""
+    import re
+    import zipfile
+
+    from scaleup import CORDIS_ZIP
+
+    out = workdir / f"new-{n}.zip"
+    if not out.exists():
+        with zipfile.ZipFile(CORDIS_ZIP) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
+            for info in sorted(src.infolist(), key=lambda i: i.filename)[:n]:
+                d = src.read(info)
+                d = re.sub(rb"<id>(\d+)</id>", lambda m: b"<id>%d</id>" % (int(m.group(1)) + 7_000_000_000), d, count=1)
+                d = re.sub(rb"<grantDoi>10\.3030/(\d+)</grantDoi>", lambda m: b"<grantDoi>10.3030/%d</grantDoi>" % (int(m.group(1)) + 7_000_000_000), d, count=1)
+                dst.writestr("new-" + info.filename, d)
+    return out
+
+
+def _row(stage, scale, system, res, peak, floor=None, note=""):
+    row = {
+        "stage": stage, "scale": scale, "system": system, "seconds": round(res["seconds"], 2),
+        "records_per_s": round(res["records"] / res["seconds"], 1), "triples_per_s": round(res["triples"] / res["seconds"]) if res["triples"] else None,
+        "peak_mb": round(peak), "records": res["records"], "triples": res["triples"],
+    }
+    if floor:
+        row["x_floor"] = round(res["seconds"] / floor, 1)
+    if "stages" in res:
+        row["stages"] = {k: round(v, 2) for k, v in res["stages"].items()}
+        row["jobs"] = res["jobs"]
+    if note:
+        row["note"] = note
+    return row
+
+
+def build_rows(scales: list[int], workdir: Path, baseline_max: int, write_paths=("native", "objects")) -> list[dict]:
+    import shutil
+
     rows = []
     for scale in scales:
         z = scaled_zip(scale, workdir)
-        for system, code, target in (("collabkg", BUILD, workdir / f"store-x{scale}"), ("baseline rdflib", BASELINE, workdir / f"rdflib-x{scale}.trig")):
-            if system.startswith("baseline") and scale > baseline_max:
-                continue
-            import shutil
-
-            shutil.rmtree(target, ignore_errors=True) if target.is_dir() else target.unlink(missing_ok=True)
-            secs, peak, out = measure(code, str(z), str(target))
+        secs, peak, out = measure(FLOOR, str(z))
+        floor = json.loads(out.strip().splitlines()[-2])["seconds"]
+        rows.append(_row("parse floor (ET, 1 core)", scale, "stdlib", json.loads(out.strip().splitlines()[-2]), peak, floor))
+        print_row(rows[-1])
+        for path in write_paths if scale == scales[0] else write_paths[:1]:
+            target = workdir / f"store-x{scale}"
+            shutil.rmtree(target, ignore_errors=True)
+            secs, peak, out = measure(BUILD, str(z), str(target), path, "all")
             res = json.loads(out.strip().splitlines()[-2])
-            rows.append({
-                "stage": "build", "scale": scale, "system": system, "seconds": round(res["seconds"], 2),
-                "records_per_s": round(res["records"] / res["seconds"], 1), "triples_per_s": round(res["triples"] / res["seconds"]),
-                "peak_mb": round(peak), "records": res["records"], "triples": res["triples"],
-            })
+            rows.append(_row("build", scale, f"collabkg ({path} write)", res, peak, floor))
+            print_row(rows[-1])
+        if scale == 1:
+            new = new_projects_zip(300, workdir)
+            copy = workdir / "store-x1-ingest"
+            shutil.rmtree(copy, ignore_errors=True)
+            shutil.copytree(workdir / "store-x1", copy)
+            secs, peak, out = measure(INGEST, str(new), str(copy))
+            rows.append(_row("ingest 300 new projects", 1, "collabkg", json.loads(out.strip().splitlines()[-2]), peak))
+            print_row(rows[-1])
+        if scale <= baseline_max:
+            target = workdir / f"rdflib-x{scale}.trig"
+            target.unlink(missing_ok=True)
+            secs, peak, out = measure(BASELINE, str(z), str(target))
+            rows.append(_row("build", scale, "baseline rdflib", json.loads(out.strip().splitlines()[-2]), peak, floor))
             print_row(rows[-1])
     return rows
 
@@ -110,14 +188,15 @@ def print_row(r: dict) -> None:
         return "-" if v is None else str(v)
 
     print(f"{r['stage']:<22} x{r['scale']:<4} {r['system']:<24} {f(r['seconds']):>9} s {f(r.get('records_per_s')):>10} rec/s "
-          f"{f(r.get('triples_per_s')):>10} tr/s {f(r.get('peak_mb')):>8} MB", flush=True)
+          f"{f(r.get('triples_per_s')):>10} tr/s {f(r.get('peak_mb')):>8} MB {f(r.get('x_floor')):>6} x floor"
+          + (f"  stages {r['stages']} ({r['jobs']} jobs)" if r.get("stages") else ""), flush=True)
 
 
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scales", default="1,4,16")
-    ap.add_argument("--baseline-max-scale", type=int, default=4,
-                    help="largest scale for the rdflib baseline (x16 takes it tens of minutes and ~10 GB)")
+    ap.add_argument("--baseline-max-scale", type=int, default=1,
+                    help="largest scale for the rdflib baseline (x4 takes it several minutes, x16 tens of minutes and ~10 GB)")
     ap.add_argument("--only", default="", help="comma-separated areas: build and/or bench_<area> names")
     ap.add_argument("--workdir", default=None)
     args = ap.parse_args()

@@ -105,9 +105,15 @@ def _diff_update(store: ox.Store, graphs, add, existing: set[str]) -> str:
     """One SPARQL UPDATE (one transaction in Oxigraph) that turns each graph of ``graphs``
     into exactly its new content (deleting stale triples, inserting new ones) and adds
     ``add``. Unchanged graphs cost nothing, so re-importing the same data is cheap."""
+    return _diff_update_lines(
+        store, [(g, {_nt(t) for t in ts}) for g, ts in graphs], [(g, [_nt(t) for t in ts]) for g, ts in add], existing
+    )
+
+
+def _diff_update_lines(store: ox.Store, graphs, add, existing: set[str]) -> str:
+    """:func:`_diff_update` over N-Triples lines (text) instead of term objects."""
     deletes, inserts, drops = [], [], []
-    for g, ts in graphs:
-        new = {_nt(t) for t in ts}
+    for g, new in graphs:
         old = set()
         if g in existing:
             old = {_nt(q) for q in store.quads_for_pattern(None, None, None, ox.NamedNode(g))}
@@ -121,7 +127,7 @@ def _diff_update(store: ox.Store, graphs, add, existing: set[str]) -> str:
             inserts.append(f"GRAPH <{g}> {{\n" + "\n".join(fresh) + "\n}")
     for g, ts in add:
         if ts:
-            inserts.append(f"GRAPH <{g}> {{\n" + "\n".join(_nt(t) for t in ts) + "\n}")
+            inserts.append(f"GRAPH <{g}> {{\n" + "\n".join(ts) + "\n}")
     parts = drops
     if deletes:
         parts.append("DELETE DATA {\n" + "\n".join(deletes) + "\n}")
@@ -189,7 +195,15 @@ class EmbeddedStore(Store):
         try:
             existing = [g for g in graphs if self._store.contains_named_graph(ox.NamedNode(g))]
             if existing and not self._bulk:
-                return super().replace_graphs_ntriples(graphs, add)
+                # Some graphs already hold triples: one UPDATE with the difference, from the
+                # N-Triples lines as text (no term objects).
+                lines = lambda nt: nt.decode("utf-8").splitlines()  # noqa: E731
+                update = _diff_update_lines(
+                    self._store, [(g, set(lines(nt))) for g, nt in graphs.items()], [(g, lines(nt)) for g, nt in add.items()], set(existing)
+                )
+                if update:
+                    self._store.update(update)
+                return n
             for g in existing:  # staging copy (all-or-nothing as a whole): refill replaced graphs
                 self._store.remove_graph(ox.NamedNode(g))
             data = b"".join(_nquads(nt, g) for part in (graphs, add) for g, nt in part.items() if nt)

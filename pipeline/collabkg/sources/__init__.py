@@ -1,5 +1,8 @@
 """Sources: one module per input format; each yields SourceRecords or RecordErrors.
 
+A RecordError is a plain value (it crosses process boundaries: the importer reads in worker
+processes); a reader raises ``records.RecordFailure`` internally and yields its value.
+
 ``FORMATS`` is the registry by name; :func:`detect` picks the format of a path.
 """
 from __future__ import annotations
