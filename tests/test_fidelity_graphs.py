@@ -44,6 +44,8 @@ def raw(store_path):
 
 def rows(raw, q):
     res = raw.query(sparql_prefixes() + q, use_default_graph_as_union=True)
+    if isinstance(res, ox.QueryBoolean):
+        return bool(res)
     names = [v.value for v in res.variables]
     return [{n: (s[n].value if s[n] is not None else None) for n in names} for s in res]
 
@@ -162,8 +164,7 @@ def test_double_escaped_text_is_decoded(raw):
         hits = rows(raw, f'SELECT ?s ?p ?o WHERE {{ ?s ?p ?o FILTER(isLiteral(?o) && CONTAINS(STR(?o), "{needle}")) }} LIMIT 3')
         assert not hits, hits
     # CORDIS: <journalTitle>ACS Applied Materials &amp;amp; Interfaces</journalTitle>
-    assert rows(raw, 'ASK { ?w ckg:journal "ACS Applied Materials & Interfaces" }') or rows(
-        raw, 'SELECT ?w WHERE { ?w ckg:journal "ACS Applied Materials & Interfaces" } LIMIT 1')
+    assert rows(raw, 'ASK { ?w ckg:journal "ACS Applied Materials & Interfaces" }')
     # CORDIS: a title with "&amp;lt;5 years"
     assert rows(raw, 'SELECT ?r WHERE { ?r ckg:title ?t FILTER(CONTAINS(?t, "aged <5 years")) } LIMIT 1')
 
