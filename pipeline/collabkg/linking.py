@@ -2,11 +2,16 @@
 
 Two kinds, each in its own named graph (replaced as a whole on every run):
 
-* ``<base>graph/links/cordis-openalex``: CORDIS organisations ↔ OpenAlex institutions.
-  ``owl:sameAs`` only where certain (equal ROR, or equal normalised name in the same country,
-  unambiguous on both sides); ``skos:closeMatch`` where weaker (the institution's name is a
-  contiguous part of the organisation's legal name in the same country, or an equal name that
-  is ambiguous).
+* ``<base>graph/links/cordis-openalex``: CORDIS organisations ↔ OpenAlex institutions, asserted
+  as ``owl:sameAs`` only on strong evidence (:func:`match_organisations` states the rule): an equal
+  ROR; an equal normalised name in the same country, unique on both sides; or the institution's
+  name inside the legal name with nothing around it but legal-form words ("The Chancellor, Masters
+  and Scholars of the University of Oxford") or the institution's acronym ("... CNRS"), where the
+  organisation's city is named in the institution's name or the acronym matches.
+* ``<base>graph/links/cordis-openalex-candidates``: weaker candidates (an ambiguous equal name, a
+  name that is only a contiguous part of the legal name), with their score and evidence, as
+  ``ckg:LinkProposal`` descriptions only: the link itself is *not* stated, so the union of the
+  graphs (what queries see) holds no weak link.
 * ``<base>graph/links/openalex-persons``: OpenAlex author ids that look like one researcher
   (equal normalised name plus a shared institution, co-author or ORCID, and never co-authors of
   one work, never two different ORCIDs). Always ``skos:closeMatch``: a proposal, never a merge.
@@ -90,8 +95,45 @@ class Named:
     ror: str | None = None
 
 
-def match_organisations(orgs: list[Named], insts: list[Named]) -> list[Link]:
-    """Propose links from CORDIS organisations to OpenAlex institutions (pure: no store)."""
+# Words that a legal name may put before a body's everyday name without naming another body.
+_LEGAL_FORM = set("chancellor masters scholars governing council alma mater studiorum president fellows regents board "
+                  "trustees rector rectors".split())
+
+
+def _acronym(name: str) -> str:
+    """Initials of the capitalised words of a name ("Centre National de la Recherche Scientifique" → "cnrs")."""
+    words = re.findall(r"[^\W\d_][\w'-]*", re.sub(r"\([^)]*\)", " ", name))
+    return "".join(w[0] for w in words if w[0].isupper()).casefold()
+
+
+def _framed(org: tuple[str, ...], inst: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]] | None:
+    """(prefix, suffix) of the legal name around the institution's name, or None if not inside."""
+    n = len(inst)
+    for i in range(len(org) - n + 1):
+        if org[i : i + n] == inst:
+            return org[:i], org[i + n :]
+    return None
+
+
+def match_organisations(orgs: list[Named], insts: list[Named], cities: dict[str, str] | None = None) -> list[Link]:
+    """Links from CORDIS organisations to OpenAlex institutions (pure: no store).
+
+    ``owl:sameAs`` (score 1), strong evidence only:
+
+    1. equal ROR;
+    2. equal normalised name (:func:`name_tokens`, as a set) in the same country, the name not
+       generic, one organisation and one institution with it;
+    3. the institution's normalised name (or "X University" as "University X") is a contiguous part
+       of the organisation's legal name in the same country, with only legal-form words before it
+       (:data:`_LEGAL_FORM`) and nothing after it but the institution's acronym, and either the
+       organisation's city (``cities``: organisation IRI → city) is a word of the institution's name
+       or the acronym is there.
+
+    ``skos:closeMatch`` candidates (score < 1, never stated as links, see :func:`link_sources`):
+    an equal name shared by several organisations or institutions (0.8); the institution's name
+    as a contiguous part of the legal name otherwise (0.6).
+    """
+    cities = cities or {}
     links: list[Link] = []
     by_ror = defaultdict(list)
     for o in orgs:
@@ -136,9 +178,24 @@ def match_organisations(orgs: list[Named], insts: list[Named]) -> list[Link]:
         variants = {toks}
         if len(toks) > 1 and toks[-1] == "university":
             variants.add(("university",) + toks[:-1])
+        acronym = _acronym(i.name)
         for o in orgs_by_country.get(i.country, []):
             ot = org_tokens[o.iri]
-            if any(_contains(ot, v) for v in variants):
+            frames = [f for v in variants if (f := _framed(ot, v)) is not None]
+            if not frames:
+                continue
+            city = set(name_tokens(cities.get(o.iri, "")))
+            strong = next((
+                (pre, suf) for pre, suf in frames
+                if set(pre) <= _LEGAL_FORM and (suf == () or (len(acronym) > 1 and suf == (acronym,)))
+                and (pre or suf) and ((city and city <= set(toks)) or (len(acronym) > 1 and suf == (acronym,)))
+            ), None)
+            if strong is not None:
+                pre, suf = strong
+                add(o, i, SAME_AS, "1", f"institution name '{i.name}' is the legal name '{o.name}' (normalised) but for "
+                    f"legal-form words {' '.join(pre) or '-'} and acronym {' '.join(suf) or '-'}; same country {i.country}"
+                    + (f", city '{cities.get(o.iri)}' named in it" if city and city <= set(toks) else ""))
+            else:
                 add(o, i, CLOSE_MATCH, "0.6", f"institution name '{i.name}' is a contiguous part of legal name '{o.name}' "
                     f"(normalised), same country {i.country}")
     return links
@@ -208,6 +265,12 @@ def _iso2(country_iri) -> str | None:
     return None if country_iri is None else country_iri.value.rsplit("/", 1)[1]
 
 
+def read_cities(store: Store) -> dict[str, str]:
+    """Organisation IRI → the city of its address."""
+    return {r["o"].value: r["c"].value for r in _rows(store, """SELECT ?o (MIN(?city) AS ?c) WHERE {
+        ?o a ckg:Organisation ; ckg:address/ckg:city ?city } GROUP BY ?o""")}
+
+
 def read_organisations(store: Store) -> tuple[list[Named], list[Named]]:
     orgs = {
         Named(r["o"].value, r["n"].value, _iso2(r["c"]), _val(r["r"]))
@@ -248,12 +311,14 @@ def read_authors(store: Store) -> list[Author]:
     ]
 
 
-def link_triples(links: list[Link], graph: str) -> list[ox.Triple]:
-    """The links themselves plus one ckg:LinkProposal each (IRI minted from the graph and the link)."""
+def link_triples(links: list[Link], graph: str, state: bool = True) -> list[ox.Triple]:
+    """The links themselves (unless ``state`` is false: candidates) plus one ckg:LinkProposal each
+    (IRI minted from the graph and the link)."""
     out = []
     for ln in links:
         s, p, o = ox.NamedNode(ln.subject), ox.NamedNode(ln.predicate), ox.NamedNode(ln.object)
-        out.append(ox.Triple(s, p, o))
+        if state:
+            out.append(ox.Triple(s, p, o))
         digest = hashlib.sha1(f"{ln.subject} {ln.predicate} {ln.object}".encode()).hexdigest()[:16]
         node = ox.NamedNode(f"{graph}#{digest}")
         out += [
@@ -272,8 +337,15 @@ def link_sources(store: Store, base: str | None = None) -> dict[str, int]:
     """Recompute both link graphs from what the store holds; return the number of links per graph."""
     iris = IRIs(base)
     org_graph = iris.graph("links", "cordis-openalex")
+    candidate_graph = iris.graph("links", "cordis-openalex-candidates")
     person_graph = iris.graph("links", "openalex-persons")
-    org_links = match_organisations(*read_organisations(store))
+    found = match_organisations(*read_organisations(store), cities=read_cities(store))
+    org_links = [ln for ln in found if ln.predicate == SAME_AS]
+    candidates = [ln for ln in found if ln.predicate != SAME_AS]
     person_links = match_persons(read_authors(store))
-    store.replace_graphs([(org_graph, link_triples(org_links, org_graph)), (person_graph, link_triples(person_links, person_graph))])
-    return {org_graph: len(org_links), person_graph: len(person_links)}
+    store.replace_graphs([
+        (org_graph, link_triples(org_links, org_graph)),
+        (candidate_graph, link_triples(candidates, candidate_graph, state=False)),
+        (person_graph, link_triples(person_links, person_graph)),
+    ])
+    return {org_graph: len(org_links), candidate_graph: len(candidates), person_graph: len(person_links)}

@@ -95,7 +95,9 @@ def project(t: Triples, p: Project, iris: IRIs) -> ox.NamedNode:
         t.add(s, HAS_PARTICIPATION, participation(t, part, s, p.grant, iris))
     described: set[str] = set()  # works this record describes (the first result about a DOI does)
     for pub in p.publications:
-        t.add(s, ckg("hasPublication"), publication(t, pub, iris, p.grant, described))
+        work, result = publication(t, pub, iris, p.grant, described)
+        t.add(s, ckg("hasPublication"), work)
+        t.add(s, ckg("publicationResult"), result)
     return s
 
 
@@ -247,34 +249,39 @@ def _organisation_block(o: Organisation, base: str) -> EntityBlocks:
     return b.done()
 
 
-def publication(t: Triples, pub: Publication, iris: IRIs, grant: str | None = None, described: set | None = None) -> ox.NamedNode:
-    """A project publication result: the Work it is about (keyed by DOI, else by the CORDIS result
-    identity), and, with ``grant``, the result itself as the project states it.
+def publication(t: Triples, pub: Publication, iris: IRIs, grant: str | None = None, described: set | None = None):
+    """A project publication result. With a DOI: the Work it is about (keyed by the DOI, the node
+    OpenAlex works meet on), described in the work's own graph from the first result about it in
+    the record (by result id). With ``grant`` (a project's mapping), also the result itself, as the
+    project states it (title, year, journal), in the project's graph: every result is kept, with or
+    without a DOI, and two results that describe one DOI differently both keep their wording.
 
-    The work's description (in the work's own graph) comes from the first result about it in the
-    record (by result id); every result keeps its own title, year and journal on its result node,
-    so a conflict between two results about one DOI is kept, not lost."""
-    key = iris.work_key(doi=pub.doi, cordis_result=pub.result_id)
-    s = ox.NamedNode(iris.work(doi=pub.doi, cordis_result=pub.result_id))
-    if described is None or key not in described:
-        if described is not None:
-            described.add(key)
-        e = ("work", key)
-        t.add_entity(e, s, A, ckg("Work"))
-        t.add_entity(e, s, LABEL, literal(pub.title or pub.doi or pub.result_id))
-        if pub.doi:
+    Returns the work node (None without a DOI) when called without ``grant``; else (work, result)."""
+    s = None
+    if pub.doi:
+        key = iris.work_key(doi=pub.doi)
+        s = ox.NamedNode(iris.work(doi=pub.doi))
+        if described is None or key not in described:
+            if described is not None:
+                described.add(key)
+            e = ("work", key)
+            t.add_entity(e, s, A, ckg("Work"))
+            t.add_entity(e, s, LABEL, literal(pub.title or pub.doi))
             t.add_entity(e, s, ckg("doi"), literal(pub.doi))
             t.add_entity(e, s, ckg("doiIri"), ox.NamedNode(doi_iri(pub.doi)))
-        t.add_entity(e, s, ckg("title"), literal(pub.title))
-        t.add_entity(e, s, ckg("publicationYear"), literal(pub.year))
-        t.add_entity(e, s, ckg("journal"), literal(pub.journal))
-    if grant is not None and pub.result_id:
-        r = ox.NamedNode(iris.publication_result(grant, pub.result_id))
-        t.add(r, A, ckg("PublicationResult"))
-        t.add(r, ckg("resultId"), literal(pub.result_id))
-        t.add(r, ckg("rcn"), literal(pub.rcn))
-        t.add(r, ckg("work"), s)
-        t.add(r, ckg("title"), literal(pub.title))
-        t.add(r, ckg("publicationYear"), literal(pub.year))
-        t.add(r, ckg("journal"), literal(pub.journal))
-    return s
+            t.add_entity(e, s, ckg("title"), literal(pub.title))
+            t.add_entity(e, s, ckg("publicationYear"), literal(pub.year))
+            t.add_entity(e, s, ckg("journal"), literal(pub.journal))
+    if grant is None:
+        return s
+    r = ox.NamedNode(iris.publication_result(grant, pub.result_id or "doi:" + (pub.doi or "")))
+    t.add(r, A, ckg("PublicationResult"))
+    t.add(r, LABEL, literal(pub.title or pub.result_id or pub.doi))
+    t.add(r, ckg("resultId"), literal(pub.result_id))
+    t.add(r, ckg("rcn"), literal(pub.rcn))
+    t.add(r, ckg("doi"), literal(pub.doi))
+    t.add(r, ckg("work"), s)
+    t.add(r, ckg("title"), literal(pub.title))
+    t.add(r, ckg("publicationYear"), literal(pub.year))
+    t.add(r, ckg("journal"), literal(pub.journal))
+    return s, r
