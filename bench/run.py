@@ -46,10 +46,10 @@ BUILD = """
 import io, json, sys, time, shutil
 from collabkg.importer import build
 from collabkg.store import EmbeddedStore
-from collabkg.validation_hook import default_validator
+from collabkg.validation import import_validator
 t = time.perf_counter()
 with EmbeddedStore(sys.argv[2]) as s:  # as `collabkg build` runs it: every record validated first
-    summary = build(s, [sys.argv[1]], progress=False, err=io.StringIO(), validator=default_validator())
+    summary = build(s, [sys.argv[1]], progress=False, err=io.StringIO(), validator=import_validator())
 print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "triples": summary.triples_written, "rejected": len(summary.rejected)}))
 """ + _PEAK
 
