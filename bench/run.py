@@ -46,13 +46,13 @@ BUILD = """
 import io, json, sys, time, shutil
 from collabkg.importing import build
 from collabkg.store import EmbeddedStore, Store
-from collabkg.validation_hook import default_validator
+from collabkg.validation import import_validator
 if sys.argv[3] == "objects":  # the write path with one Python object per term, to compare with the native one
     EmbeddedStore.replace_graphs_ntriples = Store.replace_graphs_ntriples
 jobs = int(sys.argv[4]) if sys.argv[4] != "all" else None
 t = time.perf_counter()
 with EmbeddedStore(sys.argv[2]) as s:  # as `collabkg build` runs it: every record validated first
-    summary = build(s, [sys.argv[1]], progress=False, err=io.StringIO(), validator=default_validator(), jobs=jobs)
+    summary = build(s, [sys.argv[1]], progress=False, err=io.StringIO(), validator=import_validator(), jobs=jobs)
 print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "triples": summary.triples_written,
                   "rejected": summary.rejected_records, "stages": summary.stages, "jobs": summary.jobs}))
 """ + _PEAK
@@ -75,10 +75,10 @@ INGEST = """
 import io, json, sys, time
 from collabkg.importing import ingest
 from collabkg.store import EmbeddedStore
-from collabkg.validation_hook import default_validator
+from collabkg.validation import import_validator
 t = time.perf_counter()
 with EmbeddedStore(sys.argv[2]) as s:
-    summary = ingest([sys.argv[1]], s, progress=False, err=io.StringIO(), validator=default_validator())
+    summary = ingest([sys.argv[1]], s, progress=False, err=io.StringIO(), validator=import_validator())
 print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "triples": summary.triples_written,
                   "rejected": summary.rejected_records, "stages": summary.stages, "jobs": summary.jobs}))
 """ + _PEAK

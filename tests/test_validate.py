@@ -237,3 +237,31 @@ def test_turtle_source_splits_a_file_per_top_level_subject(tmp_path):
     assert set(records) == {"900000042", "900000043"}
     subjects = {t.subject.value.rsplit("/", 1)[-1] for t in records["900000042"].record}
     assert "1-coordinator-999000001" in subjects and "900000043" not in subjects
+
+
+def test_audit_and_build_report_the_same_results_on_the_bundled_data(tmp_path):
+    """Issue 14 item 6: what build counts while importing the bundled data (warnings, records) is what
+    audit then reports on the store, each result once, every record counted."""
+    from collections import Counter
+
+    from collabkg.importer import build
+
+    with EmbeddedStore(tmp_path / "store") as store:
+        summary = build(store, progress=False, err=io.StringIO(), validator=validate.ImportValidator(quarantine=tmp_path / "q.jsonl"))
+        reports = validate.audit(store)
+        graphs = validate.record_graphs(store)
+    assert summary.accepted > 1000 and not summary.rejected
+    audited = Counter(f"{r.severity.lower()}: {r.kind}" for rep in reports for r in rep.results)
+    assert sum(audited.values()) > 100  # real data has warnings: the comparison compares something
+    # Known gap: a work's second title stated by another source's record already in the store is not
+    # part of a batch's store context, so build sees fewer of those than audit (issue 14 item 3).
+    cross = "warning: The work has several titles (CORDIS and OpenAlex describe it differently)."
+    assert audited[cross] >= summary.warnings[cross]
+    assert {k: n for k, n in audited.items() if k != cross} == {k: n for k, n in summary.warnings.items() if k != cross}
+    keys = [r.key() for rep in reports for r in rep.results]
+    assert len(keys) == len(set(keys))  # no result listed under two records
+    assert len(reports) == len(graphs)  # every record graph checked, with or without results
+    assert any("/graph/openalex/" in g for g in graphs) and any("/graph/cordis/" in g for g in graphs)
+    out = io.StringIO()
+    validate.format_text(reports, out)
+    assert out.getvalue().splitlines()[-1].startswith(f"{len(graphs)} record(s) checked: conforms")

@@ -71,6 +71,11 @@ class ShapesIndex:
 
     def targeted(self) -> list[Shape]:
         """The shapes with a target (incl. implicit class targets), in a stable order."""
+        if getattr(self, "_targeted", None) is None:
+            self._targeted = self._find_targeted()
+        return self._targeted
+
+    def _find_targeted(self) -> list[Shape]:
         import rdflib
 
         g, sh = self.g, self.sh

@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+from functools import lru_cache
 from collections import Counter, defaultdict
 from decimal import Decimal
 
@@ -38,6 +39,8 @@ _LEXICAL = {
     "double": re.compile(r"[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|INF)|-INF|NaN"),
     "float": re.compile(r"[+-]?((\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?|INF)|-INF|NaN"),
     "gYear": re.compile(rf"-?\d{{4,}}{_TZ}"),
+    "string": re.compile(r"[^\x00-\x08\x0b\x0c\x0e-\x1f]*", re.DOTALL),
+    "anyURI": re.compile(r"[^\x00-\x1f]*", re.DOTALL),
 }
 
 
@@ -262,6 +265,7 @@ def _datatype_ok(e, c, v) -> bool:
     return well_formed(v.value, dt)
 
 
+@lru_cache(maxsize=65536)
 def well_formed(lexical: str, dt: str) -> bool:
     """The lexical form is valid for the (XSD) datatype; unknown datatypes are taken as valid."""
     if not dt.startswith(XSD):

@@ -192,6 +192,7 @@ class ImportValidator:
         self._quarantine = Path(quarantine) if quarantine else None
         self.quarantine_path: str | None = None
         self.seconds = 0.0
+        self._counted: set = set()
 
     def __call__(self, items, store):
         t0 = time.perf_counter()
@@ -199,7 +200,9 @@ class ImportValidator:
         warnings: Counter = Counter()
         for rep in validate_batch(items, store, self.engine):
             for r in rep.results:
-                if r.severity != "Violation":
+                # A result about a node several records describe is counted once, as audit lists it.
+                if r.severity != "Violation" and r.key() not in self._counted:
+                    self._counted.add(r.key())
                     warnings[f"{r.severity.lower()}: {r.kind}"] += 1
             if rep.violations:
                 rejected[rep.record] = [
