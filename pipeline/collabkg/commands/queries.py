@@ -1,9 +1,9 @@
 """``collabkg queries`` (list the stored query catalogue) and ``collabkg query NAME`` (run one)."""
 from __future__ import annotations
 
-import csv
-import json
 import sys
+
+from collabkg.results import write_query_result
 
 FORMATS = ("table", "csv", "tsv", "json")
 
@@ -82,32 +82,5 @@ def cmd_query(args) -> int:
     return 0
 
 
-def write(result, fmt: str, out) -> None:
-    """csv/tsv: the declared columns as header, plain values; json: a list of objects."""
-    rows = result.plain_rows()
-    if fmt in ("csv", "tsv"):
-        w = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        w.writerow(result.columns)
-        w.writerows(rows)
-    elif fmt == "json":
-        from collabkg.catalogue import plain
-
-        records = [{c: _json_value(v, plain) for c, v in r.items()} for r in result.records()]
-        json.dump(records, out, ensure_ascii=False, indent=1)
-        out.write("\n")
-    else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(*result.columns)
-        for r in rows:
-            table.add_row(*r)
-        Console(file=out, width=200).print(table)
-        out.write(f"{len(rows)} row(s)\n")
-
-
-def _json_value(v, plain):
-    # Integers stay JSON numbers; decimals and dates as plain text (no float rounding).
-    if v is None or isinstance(v, (bool, int, str)):
-        return v
-    return plain(v)
+# The writer of stored-query results lives in the library (results.py), where the server finds it too.
+write = write_query_result
