@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from collabkg.errors import StoreError
+from collabkg.settings import Settings
 
 # Commands that write to the store; only they list the write options of a remote store.
 WRITE_COMMANDS = frozenset({"build", "ingest"})
@@ -54,12 +55,13 @@ def open_store_from_args(args, read_only: bool = False):
         opened.append(args.endpoint)
         return store
     from collabkg.store import StoreError as _StoreError
-    from collabkg.store import EmbeddedStore, store_path
+    from collabkg.store import EmbeddedStore
 
-    location = str(store_path(getattr(args, "store", None)))
+    settings = getattr(args, "settings", None) or Settings.from_env()
+    location = str(getattr(args, "store", None) or settings.store)
     opened.append(location)
     try:
-        return EmbeddedStore(getattr(args, "store", None), read_only=read_only)
+        return EmbeddedStore(location, read_only=read_only)
     except _StoreError as e:
         raise StoreError(str(e)) from None
     except (OSError, RuntimeError) as e:  # RocksDB: "Corruption: ...", read-only file system, ...
