@@ -10,6 +10,10 @@ import pyoxigraph as ox
 from collabkg.catalogue import plain as plain_value
 
 
+# Formats of rows (SELECT results, stored-query results): the choices of `sparql` and `query`.
+ROW_FORMATS = ("table", "csv", "tsv", "json")
+
+
 def plain(term) -> str:
     """A term as a plain value: IRI text, literal lexical form, '' for unbound."""
     if term is None:

@@ -3,9 +3,10 @@ from __future__ import annotations
 
 import sys
 
-from collabkg.results import write_query_result
+from collabkg.commands.common import store_arg
+from collabkg.results import ROW_FORMATS, write_query_result
 
-FORMATS = ("table", "csv", "tsv", "json")
+FORMATS = ROW_FORMATS
 
 
 def register(sub) -> None:
@@ -16,7 +17,7 @@ def register(sub) -> None:
     q = sub.add_parser("query", help="run a stored query: collabkg query NAME --param key=value ...")
     q.add_argument("name", metavar="NAME", help="stored query name (see `collabkg queries`)")
     q.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="a parameter value (repeatable)")
-    q.add_argument("--store", metavar="DIR", help="store folder (default: $COLLABKG_STORE, else ./.collabkg/store)")
+    store_arg(q)
     q.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     q.set_defaults(func=cmd_query)
 
