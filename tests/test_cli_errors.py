@@ -82,3 +82,15 @@ def test_every_error_family_carries_its_exit_code():
     assert export.ExportError is errors.ExportError
     r = run_cli("query", "partner-countries", "--param", "country=XX")
     assert r.returncode == 2 and r.stderr.count("\n") == 1 and "country" in r.stderr
+
+
+def test_settings_read_the_environment_once_and_every_variable_is_in_the_readme():
+    from conftest import ROOT
+
+    from collabkg.settings import VARIABLES, Settings
+
+    s = Settings.from_env({"COLLABKG_STORE": "/x/store", "COLLABKG_VALIDATE": "0", "COLLABKG_ENDPOINT_AUTH": "DIGEST"})
+    assert (str(s.store), s.validate, s.endpoint_auth, s.base) == ("/x/store", False, "digest", "https://w3id.org/collabkg/id/")
+    assert Settings.from_env({"COLLABKG_STORE": ""}).store.as_posix() == ".collabkg/store"
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert [v for v in VARIABLES if v not in readme] == []

@@ -12,6 +12,7 @@ BASE = "https://w3id.org/collabkg/id/"
 PROJECT = BASE + "project/101106614"
 CORDIS_GRAPH = BASE + "graph/cordis/101106614"
 COORDINATORS = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?p ckg:project <{PROJECT}> ; ckg:role ckg:CoordinatorRole }}"
+THEMES = f"SELECT (COUNT(*) AS ?n) WHERE {{ <{PROJECT}> ckg:theme ?t }}"
 PARTICIPATIONS = f"SELECT (COUNT(*) AS ?n) WHERE {{ ?p ckg:project <{PROJECT}> }}"
 
 
@@ -24,8 +25,10 @@ def _count(store, q) -> int:
 @pytest.fixture
 def store(tmp_path):
     path = tmp_path / "store"
-    r = run_cli("ingest", "--store", str(path), "--no-progress", str(XML_SAMPLE / "project-rcn-251797_en.xml"))
+    # build, not ingest: the themes graph then also holds facts about the project (derived, owning nothing)
+    r = run_cli("build", "--store", str(path), "--no-progress", str(XML_SAMPLE / "project-rcn-251797_en.xml"))
     assert r.returncode == 0, r.stderr
+    assert _count(path, THEMES) > 0
     assert (_count(path, COORDINATORS), _count(path, PARTICIPATIONS)) == (1, 2)
     return path
 
@@ -45,6 +48,7 @@ def test_replace_owned_replaces_the_cordis_record_explicitly(store):
     r = run_cli("ingest", "--store", str(store), "--no-progress", "--replace-owned", str(RECORD))
     assert r.returncode == 0, r.stdout + r.stderr
     assert (_count(store, COORDINATORS), _count(store, PARTICIPATIONS)) == (1, 2)  # one version, not two
+    assert _count(store, THEMES) > 0  # derived facts stay
     assert _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{CORDIS_GRAPH}> {{ ?s ?p ?o }} }}") == 0
     assert _count(store, f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH <{BASE}graph/turtle/101106614> {{ <{PROJECT}> ?p ?o }} }}") > 10
     # every restated subject now has its facts in one graph only

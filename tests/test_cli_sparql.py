@@ -67,6 +67,13 @@ def test_updates_are_not_allowed_here(store, update):
     assert r.stderr.count("\n") == 1 and "updates are not allowed here" in r.stderr
 
 
+def test_service_in_a_literal_or_comment_is_not_a_call_and_stdin_works(store):
+    q = 'SELECT ?x WHERE { BIND("SERVICE <http://example.org/>" AS ?x) } # SERVICE <http://example.org/>'
+    r = run_cli("sparql", "--store", store, "-", "--format", "csv", input=q)
+    assert r.returncode == 0, r.stderr
+    assert r.stdout.splitlines() == ["x", "SERVICE <http://example.org/>"]
+
+
 def test_service_is_refused_unless_its_host_is_allowed_and_a_failure_is_one_line(store):
     q = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
     r = run_cli("sparql", "--store", store, q)

@@ -340,9 +340,14 @@ def test_description_is_reproducible_and_shapes_catch_a_missing_title(store, tmp
     assert not conforms and "title" in text
 
 
-def test_cli_usage_errors_exit_2(store, tmp_path):
-    r = run_cli("export", "--store", store.location, "--out", str(tmp_path / "missing" / "x.ttl"))
-    assert r.returncode == 2 and "does not exist" in r.stderr
+def test_cli_creates_the_out_folder_and_usage_errors_exit_2(store, tmp_path):
+    """`export --out dump/x.ttl` creates dump/ (as docs and report do; issue 18 item 7)."""
+    r = run_cli("export", "--store", store.location, "--out", "dump/x.ttl", cwd=tmp_path)
+    assert r.returncode == 0, r.stderr
+    assert (tmp_path / "dump" / "x.ttl").is_file() and (tmp_path / "dump" / "x.ttl.dcat.ttl").is_file()
+    (tmp_path / "file").write_text("")
+    r = run_cli("export", "--store", store.location, "--out", str(tmp_path / "file" / "x.ttl"))
+    assert r.returncode == 2 and "is not a folder" in r.stderr and r.stderr.count("\n") == 1
     r = run_cli("export", "--store", store.location, "--out", str(tmp_path / "x.ttl"), "--sparql-endpoint", "not an iri")
     assert r.returncode == 2 and "--sparql-endpoint" in r.stderr
 

@@ -14,6 +14,7 @@ from collabkg import errors
 from collabkg.commands import registrars
 from collabkg.commands.common import WRITE_COMMANDS, fault_text, opened, remote_args
 from collabkg.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, CollabkgError, UsageError  # noqa: F401
+from collabkg.settings import Settings
 
 # Kept for the command modules written against the old names.
 from collabkg.commands.common import base_arg as _base_arg  # noqa: F401,E402
@@ -65,6 +66,10 @@ def main(argv: list[str] | None = None) -> int:
     try:
         ap = parser()
         args = ap.parse_args(argv)
+        # The environment is read here, once; commands get its values through ``args``.
+        args.settings = Settings.from_env()
+        if hasattr(args, "base") and not args.base:
+            args.base = args.settings.base
         return args.func(args)
     except CollabkgError as e:
         print(f"collabkg: error: {e}", file=sys.stderr)

@@ -549,11 +549,3 @@ def export(store, out: str | os.PathLike, fmt: str = "turtle", *, which: str = "
         tmp_out.unlink(missing_ok=True)
         raise
     return ExportResult(out, f, compress, n, scan.quads, used, stats)
-
-
-def statements_count(store, which: str = "all", base: str | None = None) -> Counter:
-    """Quads per graph family (used by tests and the description)."""
-    c: Counter = Counter()
-    for q in selected_quads(store, which, base):
-        c[q.graph_name.value if isinstance(q.graph_name, ox.NamedNode) else ""] += 1
-    return c

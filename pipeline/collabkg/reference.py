@@ -27,11 +27,6 @@ def _countries() -> tuple[frozenset[str], dict[str, str], frozenset[str]]:
     return frozenset(iso2), cordis_map, frozenset(code_of[s] for s in oic)
 
 
-def iso_codes() -> frozenset[str]:
-    """Every ISO 3166-1 alpha-2 code known to the reference data."""
-    return _countries()[0]
-
-
 def oic_members() -> frozenset[str]:
     return _countries()[2]
 

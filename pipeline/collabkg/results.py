@@ -7,6 +7,12 @@ from typing import TextIO
 
 import pyoxigraph as ox
 
+from collabkg.catalogue import plain as plain_value
+
+
+# Formats of rows (SELECT results, stored-query results): the choices of `sparql` and `query`.
+ROW_FORMATS = ("table", "csv", "tsv", "json")
+
 
 def plain(term) -> str:
     """A term as a plain value: IRI text, literal lexical form, '' for unbound."""
@@ -58,20 +64,25 @@ def write_rows(columns: list[str], rows: list[list], fmt: str, out: TextIO) -> N
             indent=1,
         )
         out.write("\n")
-    elif fmt in ("csv", "tsv"):
+    else:
+        write_plain(columns, [[plain(v) for v in r] for r in rows], fmt, out)
+
+
+def write_plain(columns: list[str], rows: list[list[str]], fmt: str, out: TextIO) -> None:
+    """Rows of plain strings as ``csv``, ``tsv`` or a ``table`` (the one writer of the CLI)."""
+    if fmt in ("csv", "tsv"):
         w = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
         w.writerow(columns)
-        for r in rows:
-            w.writerow([plain(v) for v in r])
-    else:
-        from rich.console import Console
-        from rich.table import Table
+        w.writerows(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
 
-        table = Table(*columns, show_lines=False)
-        for r in rows:
-            table.add_row(*[plain(v) for v in r])
-        Console(file=out, width=200).print(table)
-        out.write(f"{len(rows)} row(s)\n")
+    table = Table(*columns, show_lines=False)
+    for r in rows:
+        table.add_row(*r)
+    Console(file=out, width=200).print(table)
+    out.write(f"{len(rows)} row(s)\n")
 
 
 GRAPH_FORMATS = {"ntriples": ox.RdfFormat.N_TRIPLES, "jsonld": ox.RdfFormat.JSON_LD, "turtle": ox.RdfFormat.TURTLE}
@@ -85,3 +96,21 @@ def write_graph(triples, fmt: str, out: TextIO) -> None:
         return
     out.write(ox.serialize(list(triples), format=GRAPH_FORMATS[fmt]).decode("utf-8"))
     out.write("\n")
+
+
+def write_query_result(result, fmt: str, out: TextIO) -> None:
+    """A stored query's result (:class:`collabkg.catalogue.Result`): ``csv``/``tsv``/``table`` with the
+    declared columns and plain values; ``json`` a list of objects (integers as numbers, decimals and
+    dates as text: no float rounding)."""
+    if fmt == "json":
+        records = [{c: _json_value(v) for c, v in r.items()} for r in result.records()]
+        json.dump(records, out, ensure_ascii=False, indent=1)
+        out.write("\n")
+    else:
+        write_plain(result.columns, result.plain_rows(), fmt, out)
+
+
+def _json_value(v):
+    if v is None or isinstance(v, (bool, int, str)):
+        return v
+    return plain_value(v)

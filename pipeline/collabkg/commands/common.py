@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from collabkg.errors import StoreError
+from collabkg.settings import Settings
 
 # Commands that write to the store; only they list the write options of a remote store.
 WRITE_COMMANDS = frozenset({"build", "ingest"})
@@ -47,19 +48,21 @@ def remote_args(p: argparse.ArgumentParser, write: bool) -> None:
 def open_store_from_args(args, read_only: bool = False):
     """The store the arguments name (``--endpoint`` or ``--store``). A store that cannot be opened
     (missing, locked, corrupt, on a read-only file system) is a :class:`StoreError` naming it."""
+    settings = getattr(args, "settings", None) or Settings.from_env()
     if getattr(args, "endpoint", None):
-        from collabkg.remote_store import open_remote
+        from collabkg.remote_store import RemoteStore
 
-        store = open_remote(args, read_only=read_only)
         opened.append(args.endpoint)
-        return store
+        return RemoteStore(args.endpoint, getattr(args, "update_endpoint", None), getattr(args, "graph_store", None),
+                           read_only=read_only, bulk_dir=getattr(args, "bulk_dir", None),
+                           user=settings.endpoint_user, password=settings.endpoint_password, auth=settings.endpoint_auth)
     from collabkg.store import StoreError as _StoreError
-    from collabkg.store import EmbeddedStore, store_path
+    from collabkg.store import EmbeddedStore
 
-    location = str(store_path(getattr(args, "store", None)))
+    location = str(getattr(args, "store", None) or settings.store)
     opened.append(location)
     try:
-        return EmbeddedStore(getattr(args, "store", None), read_only=read_only)
+        return EmbeddedStore(location, read_only=read_only)
     except _StoreError as e:
         raise StoreError(str(e)) from None
     except (OSError, RuntimeError) as e:  # RocksDB: "Corruption: ...", read-only file system, ...

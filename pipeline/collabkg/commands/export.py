@@ -4,12 +4,14 @@ from __future__ import annotations
 import re
 import sys
 
-FORMAT_NAMES = ("turtle", "ntriples", "nquads", "trig", "jsonld")
+from collabkg.commands.common import base_arg as _base_arg
+from collabkg.commands.common import store_arg as _store_args
+from collabkg.export import FORMATS, GRAPH_SELECTIONS
+
+FORMAT_NAMES = tuple(FORMATS)  # the writers' registry
 
 
 def register(sub) -> None:
-    from collabkg.commands.common import base_arg as _base_arg, store_arg as _store_args
-
     p = sub.add_parser(
         "export",
         help="write the store (or part of it) as a deterministic RDF dump with a DCAT-AP/VoID description",
@@ -20,12 +22,12 @@ def register(sub) -> None:
     p.add_argument("--out", required=True, metavar="PATH", help="dump file to write (PATH.dcat.ttl is written beside it)")
     p.add_argument("--format", choices=FORMAT_NAMES, default="turtle", help="RDF syntax (default: turtle)")
     p.add_argument("--gzip", action="store_true", help="gzip the dump (reproducible: no name, no time in the header)")
-    p.add_argument("--graph", choices=("all", "cordis", "openalex", "ontology"), default="all",
+    p.add_argument("--graph", choices=GRAPH_SELECTIONS, default="all",
                    help="which named graphs: all, the CORDIS or OpenAlex records, or the ontology and reference data")
     _base_arg(p)
     p.add_argument("--sparql-endpoint", metavar="URL", help="SPARQL endpoint to name in the description (void:sparqlEndpoint)")
     p.add_argument("--download-base", metavar="URL",
-                   help="URL of the folder the dump will be published in (default: relative IRIs, resolved against the description's location)")
+                   help="URL of the folder the dump will be published in (default: <base>dump/, e.g. https://w3id.org/collabkg/id/dump/)")
     p.add_argument("--issued", metavar="YYYY-MM-DD", help="dct:issued of the dataset (default: the newest record update date)")
     p.add_argument("--publisher-name", default="collabkg project", help="foaf:name of the publisher")
     p.add_argument("--publisher-iri", default="https://w3id.org/collabkg/org/collabkg", help="IRI of the publisher")

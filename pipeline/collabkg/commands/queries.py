@@ -1,11 +1,12 @@
 """``collabkg queries`` (list the stored query catalogue) and ``collabkg query NAME`` (run one)."""
 from __future__ import annotations
 
-import csv
-import json
 import sys
 
-FORMATS = ("table", "csv", "tsv", "json")
+from collabkg.commands.common import store_arg
+from collabkg.results import ROW_FORMATS, write_query_result
+
+FORMATS = ROW_FORMATS
 
 
 def register(sub) -> None:
@@ -16,7 +17,7 @@ def register(sub) -> None:
     q = sub.add_parser("query", help="run a stored query: collabkg query NAME --param key=value ...")
     q.add_argument("name", metavar="NAME", help="stored query name (see `collabkg queries`)")
     q.add_argument("--param", "-p", action="append", default=[], metavar="KEY=VALUE", help="a parameter value (repeatable)")
-    q.add_argument("--store", metavar="DIR", help="store folder (default: $COLLABKG_STORE, else ./.collabkg/store)")
+    store_arg(q)
     q.add_argument("--format", choices=FORMATS, default="table", help="output format (default: table)")
     q.set_defaults(func=cmd_query)
 
@@ -82,32 +83,5 @@ def cmd_query(args) -> int:
     return 0
 
 
-def write(result, fmt: str, out) -> None:
-    """csv/tsv: the declared columns as header, plain values; json: a list of objects."""
-    rows = result.plain_rows()
-    if fmt in ("csv", "tsv"):
-        w = csv.writer(out, delimiter="," if fmt == "csv" else "\t", lineterminator="\n")
-        w.writerow(result.columns)
-        w.writerows(rows)
-    elif fmt == "json":
-        from collabkg.catalogue import plain
-
-        records = [{c: _json_value(v, plain) for c, v in r.items()} for r in result.records()]
-        json.dump(records, out, ensure_ascii=False, indent=1)
-        out.write("\n")
-    else:
-        from rich.console import Console
-        from rich.table import Table
-
-        table = Table(*result.columns)
-        for r in rows:
-            table.add_row(*r)
-        Console(file=out, width=200).print(table)
-        out.write(f"{len(rows)} row(s)\n")
-
-
-def _json_value(v, plain):
-    # Integers stay JSON numbers; decimals and dates as plain text (no float rounding).
-    if v is None or isinstance(v, (bool, int, str)):
-        return v
-    return plain(v)
+# The writer of stored-query results lives in the library (results.py), where the server finds it too.
+write = write_query_result

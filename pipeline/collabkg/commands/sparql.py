@@ -12,8 +12,9 @@ from urllib.parse import urlsplit
 
 from collabkg.commands.common import open_store_from_args, store_arg
 from collabkg.errors import EXIT_OK, EndpointError, UsageError
+from collabkg.results import ROW_FORMATS
 
-FORMATS = ("table", "csv", "tsv", "json")
+FORMATS = ROW_FORMATS
 UPDATE_KEYWORDS = ("INSERT", "DELETE", "LOAD", "CLEAR", "CREATE", "DROP", "COPY", "MOVE", "ADD", "WITH")
 
 # Comments, IRIs and string literals, so that keywords are looked for in the query's own words only.

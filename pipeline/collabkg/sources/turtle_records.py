@@ -26,11 +26,14 @@ import pyoxigraph as ox
 
 from collabkg.namespaces import CKG, RDF, IRIs
 from collabkg.records import RecordError, SourceRecord
+from collabkg.sources import cordis_xml, openalex_json
 
 SOURCE = "turtle"
 TOP_LEVEL = (ox.NamedNode(CKG + "Project"), ox.NamedNode(CKG + "Work"))
 FORMATS = {".ttl": ox.RdfFormat.TURTLE, ".nt": ox.RdfFormat.N_TRIPLES, ".trig": ox.RdfFormat.TRIG, ".jsonld": ox.RdfFormat.JSON_LD}
 _A = ox.NamedNode(RDF + "type")
+# The sources whose records own the entities they describe (their graphs: <base>graph/<source>/...).
+OWNING_SOURCES = (cordis_xml.SOURCE, openalex_json.SOURCE, SOURCE)
 
 
 def read(path: Path) -> Iterator[SourceRecord | RecordError]:
@@ -101,7 +104,9 @@ class _Guard:
         values = " ".join(f"<{s}>" for s in subjects)
         q = (f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
              f"FILTER(?g != <{own_graph}> && STRSTARTS(STR(?g), \"{self.iris.base}\")) }} ORDER BY ?s ?g")
-        return [(r["s"].value, r["g"].value) for r in self.store.query(q)]
+        # Graphs the import derives from records (links, themes) own nothing: only source records do.
+        sources = tuple(f"{self.iris.base}graph/{src}/" for src in OWNING_SOURCES)
+        return [(r["s"].value, r["g"].value) for r in self.store.query(q) if r["g"].value.startswith(sources)]
 
     def _describe(self, graph: str) -> str:
         """``cordis record 101106614 (graph <...>)`` from a graph IRI ``<base>graph/<source>/<id...>``."""
