@@ -178,7 +178,7 @@ def run(scales: list[int], workdir: Path, only_hostile: bool = False) -> list[di
         # Hostile: cross products timing out beside the ordinary clients (stored queries and resource pages).
         port = free_port()
         proc = _serve([str(Path(sys.executable).parent / "collabkg"), "serve", "--store", str(store), "--port", str(port),
-                       "--query-timeout", "2", "--workers", "4", "--queue", "16"],
+                       "--query-timeout", "2", "--workers", "6", "--queue", "16"],
                       f"http://127.0.0.1:{port}/sparql?query=ASK%7B%7D")
         try:
             pages = [f"http://127.0.0.1:{port}/id/project/{g}" for g in ("101106614", "101069604")]

@@ -6,6 +6,10 @@ process can: when a request passes ``timeout`` seconds or its worker's resident 
 ``max_memory_mb``, the worker is killed (its CPU and memory are freed at once), the client gets
 503, and a fresh worker takes its place (forked from a preloaded fork server, so it is quick).
 
+Fairness: a request still running after ``LONG`` seconds has its worker lowered to the lowest
+CPU priority, so that short requests on other workers keep their speed beside heavy ones; a
+worker lowered so is retired afterwards (an unprivileged process cannot raise it back).
+
 Bounded work: at most ``workers`` requests run and ``queue`` wait; one more gets 503 with
 ``Retry-After`` at once, and a request that waits longer than ``timeout`` for a worker too.
 """
@@ -20,6 +24,7 @@ import time
 from collabkg.server.sparql import ProtocolError
 
 POLL = 0.05  # seconds between checks of a running request's time and memory
+LONG = 0.5   # seconds after which a request runs at the lowest CPU priority
 _PAGE = os.sysconf("SC_PAGE_SIZE") if hasattr(os, "sysconf") else 4096
 
 
@@ -30,6 +35,14 @@ def _rss(pid: int) -> int:
             return int(f.read().split()[1]) * _PAGE
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def _lower_priority(pid: int) -> bool:
+    try:
+        os.setpriority(os.PRIO_PROCESS, pid, 19)
+        return True
+    except (OSError, AttributeError):
+        return False
 
 
 class _Worker:
@@ -90,10 +103,14 @@ class Pool:
             w = self._idle.get(timeout=timeout)
         except queue_mod.Empty:
             raise self.busy_error(f"no worker became free within {timeout:g} s") from None
-        deadline = time.monotonic() + timeout
+        started = time.monotonic()
+        deadline = started + timeout
+        lowered = False
         try:
             w.conn.send((task, args))
             while not w.conn.poll(POLL):
+                if not lowered and time.monotonic() - started > LONG:
+                    lowered = _lower_priority(w.proc.pid)
                 if time.monotonic() > deadline:
                     self._replace(w)
                     w = None
@@ -108,6 +125,9 @@ class Pool:
                     w = None
                     raise ProtocolError(500, "the worker running the request died; it was replaced")
             reply = w.conn.recv()
+            if lowered:
+                self._replace(w)
+                w = None
         except (EOFError, OSError, BrokenPipeError):
             if w is not None:
                 self._replace(w)
