@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from collabkg.namespaces import RDF, RDFS, XSD
 from collabkg.validation.shapes import SH, PathError, nt, path_text, to_ox
 
 
@@ -356,7 +355,7 @@ COMPILERS = {
     "minLength": _simple("minLength", _int),
     "maxLength": _simple("maxLength", _int),
     "pattern": _pattern,
-    "languageIn": _simple("languageIn", lambda ix, v: [str(m) for m in __import__("rdflib").collection.Collection(ix.g, v)]),
+    "languageIn": _simple("languageIn", lambda ix, v: [m.value for m in _in(ix, v)]),
     "uniqueLang": _unique_lang,
     "equals": _pair("equals"),
     "disjoint": _pair("disjoint"),
@@ -451,4 +450,4 @@ def _custom_components(g) -> _Components:
     return out
 
 
-__all__ = ["COMPILERS", "SUPPORTED", "Constraint", "Shape", "ShapesIndex", "Unsupported", "RDF", "RDFS", "XSD"]
+__all__ = ["COMPILERS", "SUPPORTED", "Constraint", "Shape", "ShapesIndex", "Unsupported"]

@@ -9,7 +9,7 @@ import datetime
 import logging
 import re
 from functools import lru_cache
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -615,7 +615,7 @@ def _shapes_graph(e, shape, text: str) -> str:
 
 def _ev_sparql(e, shape, c, fv):
     text = _shapes_graph(e, shape, re.sub(r"\$(\w+)", r"?\1", c.args["query"]))
-    if isinstance(shape.node, __import__("rdflib").URIRef):
+    if shape.id.startswith("<"):
         text = re.sub(r"\?currentShape\b", shape.id, text)
     elif "?currentShape" in text:
         raise Unsupported(f"shape {shape.name}: $currentShape of a blank node shape")
@@ -734,5 +734,3 @@ def run_pyshacl(data_graph, shapes) -> list[Result]:
         ))
     return sorted(out, key=Result.sort_key)
 
-
-_ = defaultdict
