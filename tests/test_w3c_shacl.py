@@ -10,7 +10,6 @@ one wildcard ("_:").
 from __future__ import annotations
 
 import os
-import re
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -159,4 +158,3 @@ def test_engines_agree_or_the_reference_is_wrong(test):
         assert fast == ref
     else:
         assert fast == expected
-_ = re

@@ -12,7 +12,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from collabkg.namespaces import RDF, RDFS, XSD
 from collabkg.validation.shapes import SH, PathError, nt, path_text, to_ox
 
 
@@ -50,6 +49,11 @@ class Shape:
     targets: list = field(default_factory=list)  # (kind, pyoxigraph term)
     constraints: list[Constraint] = field(default_factory=list)
     properties: list["Shape"] = field(default_factory=list)  # sh:property (their results are theirs)
+
+    @property
+    def name(self) -> str:
+        """How a message names the shape (a blank node shape by its path too)."""
+        return f"{self.id} (sh:path {self.path})" if self.id.startswith("_:") and self.path else self.id
 
 
 class ShapesIndex:
@@ -124,7 +128,7 @@ class ShapesIndex:
                 continue
             compiler = COMPILERS.get(local)
             if compiler is None:
-                raise Unsupported(f"shape {shape.id}: sh:{local} is not supported by the fast engine")
+                raise Unsupported(f"shape {shape.name}: sh:{local} is not supported by the fast engine")
             for value in sorted(g.objects(node, p), key=str):
                 # a compiler returns False where the value switches the constraint off (sh:closed false)
                 if compiler(self, shape, value) is not False:
@@ -132,7 +136,7 @@ class ShapesIndex:
         for comp in self.components.used_by(node):
             comp.compile(self, shape)
         if has_constraints and not shape.constraints and not shape.properties:
-            raise Unsupported(f"shape {shape.id}: has constraints but none compiled to a check")
+            raise Unsupported(f"shape {shape.name}: has constraints but none compiled to a check")
         return shape
 
     def members(self, shape: Shape, lst) -> list[Shape]:
@@ -141,7 +145,7 @@ class ShapesIndex:
         try:
             return [self.shape(m) for m in Collection(self.g, lst)]
         except Exception as e:  # a malformed list
-            raise Unsupported(f"shape {shape.id}: malformed list: {e}") from None
+            raise Unsupported(f"shape {shape.name}: malformed list: {e}") from None
 
 
 def _pick(literals) -> str:
@@ -189,7 +193,7 @@ def _pattern(ix: ShapesIndex, shape: Shape, value) -> None:
     try:
         rx = re.compile(str(value) if "q" not in "".join(flags) else re.escape(str(value)), fl)
     except re.error as e:
-        raise Unsupported(f"shape {shape.id}: sh:pattern {str(value)!r} is not a regular expression Python reads: {e}") from None
+        raise Unsupported(f"shape {shape.name}: sh:pattern {str(value)!r} is not a regular expression Python reads: {e}") from None
     shape.constraints.append(Constraint("PatternConstraintComponent", "pattern", {"value": rx}))
 
 
@@ -200,7 +204,7 @@ def _node(ix: ShapesIndex, shape: Shape, value) -> None:
 def _property(ix: ShapesIndex, shape: Shape, value) -> None:
     ps = ix.shape(value)
     if ps.path is None:
-        raise Unsupported(f"shape {shape.id}: sh:property {ps.id} has no sh:path")
+        raise Unsupported(f"shape {shape.name}: sh:property {ps.id} has no sh:path")
     shape.properties.append(ps)
 
 
@@ -236,7 +240,7 @@ def _qualified(ix: ShapesIndex, shape: Shape, value) -> None:
 
     g, sh = ix.g, ix.sh
     if shape.path is None:
-        raise Unsupported(f"shape {shape.id}: sh:qualifiedValueShape on a node shape")
+        raise Unsupported(f"shape {shape.name}: sh:qualifiedValueShape on a node shape")
     disjoint = any(o.toPython() is True for o in g.objects(shape.node, sh.qualifiedValueShapesDisjoint) if isinstance(o, rdflib.Literal))
     siblings = []
     if disjoint:  # the qualified value shapes of the other property shapes of the same parents
@@ -248,7 +252,7 @@ def _qualified(ix: ShapesIndex, shape: Shape, value) -> None:
     args = {"shape": ix.shape(value), "siblings": siblings}
     lo, hi = g.value(shape.node, sh.qualifiedMinCount), g.value(shape.node, sh.qualifiedMaxCount)
     if lo is None and hi is None:
-        raise Unsupported(f"shape {shape.id}: sh:qualifiedValueShape without sh:qualifiedMinCount or sh:qualifiedMaxCount")
+        raise Unsupported(f"shape {shape.name}: sh:qualifiedValueShape without sh:qualifiedMinCount or sh:qualifiedMaxCount")
     if lo is not None:
         shape.constraints.append(Constraint("QualifiedMinCountConstraintComponent", "qualifiedMin", {**args, "n": int(lo)}))
     if hi is not None:
@@ -260,7 +264,7 @@ def _pair(kind: str):
 
     def compile_(ix: ShapesIndex, shape: Shape, value) -> None:
         if kind in ("lessThan", "lessThanOrEquals") and shape.path is None:
-            raise Unsupported(f"shape {shape.id}: sh:{kind} on a node shape")
+            raise Unsupported(f"shape {shape.name}: sh:{kind} on a node shape")
         shape.constraints.append(Constraint(comp, kind, {"value": f"<{value}>"}))
 
     return compile_
@@ -270,7 +274,7 @@ def _unique_lang(ix: ShapesIndex, shape: Shape, value) -> None:
     import rdflib
 
     if shape.path is None:
-        raise Unsupported(f"shape {shape.id}: sh:uniqueLang on a node shape")
+        raise Unsupported(f"shape {shape.name}: sh:uniqueLang on a node shape")
     # Only the literal true activates it ("1"^^xsd:boolean does not: W3C core/property/uniqueLang-002).
     if isinstance(value, rdflib.Literal) and str(value) == "true":
         shape.constraints.append(Constraint("UniqueLangConstraintComponent", "uniqueLang"))
@@ -286,13 +290,13 @@ def _sparql(ix: ShapesIndex, shape: Shape, value) -> None:
         return False
     select = g.value(value, sh.select)
     if select is None:
-        raise Unsupported(f"shape {shape.id}: a SPARQL constraint without sh:select")
+        raise Unsupported(f"shape {shape.name}: a SPARQL constraint without sh:select")
     text = prefixes(g, value) + str(select)
     refuse_sparql(text, shape)
     if shape.path is not None:
         text = re.sub(r"\$PATH\b", shape.path.replace("\\", "\\\\"), text)
     elif re.search(r"\$PATH\b", text):
-        raise Unsupported(f"shape {shape.id}: $PATH in a SPARQL constraint of a node shape")
+        raise Unsupported(f"shape {shape.name}: $PATH in a SPARQL constraint of a node shape")
     msgs = list(g.objects(value, sh.message)) or list(g.objects(shape.node, sh.message))
     shape.constraints.append(Constraint("SPARQLConstraintComponent", "sparql", {"query": text, "message": _pick(msgs), "constraint": nt(value)}))
 
@@ -329,13 +333,13 @@ def refuse_sparql(text: str, shape: Shape, bound=("this",)) -> None:
     body = _STRINGS.sub(" ", text)
     for word in ("MINUS", "VALUES", "SERVICE"):
         if re.search(rf"\b{word}\b", body, re.IGNORECASE):
-            raise Unsupported(f"shape {shape.id}: {word} in a SPARQL constraint is not allowed with pre-binding (SHACL 5.2.1)")
+            raise Unsupported(f"shape {shape.name}: {word} in a SPARQL constraint is not allowed with pre-binding (SHACL 5.2.1)")
     subs = [m.start() for m in re.finditer(r"\bSELECT\b", body, re.IGNORECASE)][1:]
     if any(not re.match(r"SELECT\s+(DISTINCT\s+|REDUCED\s+)?[^{*]*?[?$]this\b", body[i:], re.IGNORECASE) for i in subs):
-        raise Unsupported(f"shape {shape.id}: a sub-SELECT that does not project $this is not allowed with pre-binding (SHACL 5.2.1)")
+        raise Unsupported(f"shape {shape.name}: a sub-SELECT that does not project $this is not allowed with pre-binding (SHACL 5.2.1)")
     for var in (*bound, "currentShape", "shapesGraph", "value"):
         if re.search(rf"\bAS\s*[?$]{var}\b", body, re.IGNORECASE):
-            raise Unsupported(f"shape {shape.id}: AS ?{var} of a pre-bound variable in a SPARQL constraint (SHACL 5.2.1)")
+            raise Unsupported(f"shape {shape.name}: AS ?{var} of a pre-bound variable in a SPARQL constraint (SHACL 5.2.1)")
 
 
 COMPILERS = {
@@ -351,7 +355,7 @@ COMPILERS = {
     "minLength": _simple("minLength", _int),
     "maxLength": _simple("maxLength", _int),
     "pattern": _pattern,
-    "languageIn": _simple("languageIn", lambda ix, v: [str(m) for m in __import__("rdflib").collection.Collection(ix.g, v)]),
+    "languageIn": _simple("languageIn", lambda ix, v: [m.value for m in _in(ix, v)]),
     "uniqueLang": _unique_lang,
     "equals": _pair("equals"),
     "disjoint": _pair("disjoint"),
@@ -400,7 +404,7 @@ class _Component:
         key = "property" if shape.path is not None else "node"
         v = self.validators.get(key) or self.validators.get("any")
         if v is None:
-            raise Unsupported(f"shape {shape.id}: constraint component {nt(self.iri)} has no validator for {key} shapes")
+            raise Unsupported(f"shape {shape.name}: constraint component {nt(self.iri)} has no validator for {key} shapes")
         kind, text, message = v
         if kind == "select" and key == "property" and shape.path is None:
             return
@@ -408,7 +412,7 @@ class _Component:
         for p, opt in self.params:
             objs = list(g.objects(shape.node, p))
             if len(objs) > 1:
-                raise Unsupported(f"shape {shape.id}: parameter {nt(p)} of {nt(self.iri)} has several values")
+                raise Unsupported(f"shape {shape.name}: parameter {nt(p)} of {nt(self.iri)} has several values")
             if objs:
                 values[str(p).rsplit("#", 1)[-1].rsplit("/", 1)[-1]] = to_ox(objs[0])
         if shape.path is not None:
@@ -446,4 +450,4 @@ def _custom_components(g) -> _Components:
     return out
 
 
-__all__ = ["COMPILERS", "SUPPORTED", "Constraint", "Shape", "ShapesIndex", "Unsupported", "RDF", "RDFS", "XSD"]
+__all__ = ["COMPILERS", "SUPPORTED", "Constraint", "Shape", "ShapesIndex", "Unsupported"]

@@ -9,7 +9,7 @@ import datetime
 import logging
 import re
 from functools import lru_cache
-from collections import Counter, defaultdict
+from collections import Counter
 from decimal import Decimal
 
 import pyoxigraph as ox
@@ -205,7 +205,7 @@ class FastEngine:
         if todo:
             key = shape.id
             if key in self._active:
-                raise Unsupported(f"shape {shape.id}: recursive shapes are not supported by the fast engine")
+                raise Unsupported(f"shape {shape.name}: recursive shapes are not supported by the fast engine")
             self._active.add(key)
             try:
                 _, failed = self._check(shape, todo, None)
@@ -608,17 +608,17 @@ def _shapes_graph(e, shape, text: str) -> str:
     text = re.sub(r"\bbound\s*\(\s*\?(shapesGraph|currentShape)\s*\)", "(true)", text, flags=re.IGNORECASE)
     if re.search(r"\?shapesGraph\b", text):
         if e.data.shapes_graph is None:
-            raise Unsupported(f"shape {shape.id}: $shapesGraph is only available when validating files (--shapes)")
+            raise Unsupported(f"shape {shape.name}: $shapesGraph is only available when validating files (--shapes)")
         text = re.sub(r"\?shapesGraph\b", str(e.data.shapes_graph), text)
     return text
 
 
 def _ev_sparql(e, shape, c, fv):
     text = _shapes_graph(e, shape, re.sub(r"\$(\w+)", r"?\1", c.args["query"]))
-    if isinstance(shape.node, __import__("rdflib").URIRef):
+    if shape.id.startswith("<"):
         text = re.sub(r"\?currentShape\b", shape.id, text)
     elif "?currentShape" in text:
-        raise Unsupported(f"shape {shape.id}: $currentShape of a blank node shape")
+        raise Unsupported(f"shape {shape.name}: $currentShape of a blank node shape")
     foci = list(fv)
     rows = []
     plain = [f for f in foci if not isinstance(f, ox.BlankNode)]
@@ -636,7 +636,7 @@ def _ev_sparql(e, shape, c, fv):
     out = []
     for f, r in rows:
         if _get(r, "failure") is not None and _get(r, "failure").value == "true":
-            raise Unsupported(f"shape {shape.id}: SPARQL constraint {c.args['constraint']} reported a failure")
+            raise Unsupported(f"shape {shape.name}: SPARQL constraint {c.args['constraint']} reported a failure")
         v = _get(r, "value")
         p = _get(r, "path")
         out.append((f, v if v is not None else f, f"<{p.value}>" if isinstance(p, ox.NamedNode) else None,
@@ -648,11 +648,11 @@ def _ev_component(e, shape, c, fv):
     text = _shapes_graph(e, shape, re.sub(r"\$(\w+)", r"?\1", c.args["query"]))
     for name, term in c.args["bindings"].items():
         if isinstance(term, ox.BlankNode):
-            raise Unsupported(f"shape {shape.id}: a blank node as parameter {name} of {c.component}")
+            raise Unsupported(f"shape {shape.name}: a blank node as parameter {name} of {c.component}")
         text = re.sub(rf"\?{name}\b", str(term).replace("\\", "\\\\"), text)
     if "?currentShape" in text:
         if not shape.id.startswith("<"):
-            raise Unsupported(f"shape {shape.id}: $currentShape of a blank node shape")
+            raise Unsupported(f"shape {shape.name}: $currentShape of a blank node shape")
         text = re.sub(r"\?currentShape\b", shape.id, text)
     out = []
     msg = c.args["message"]
@@ -734,5 +734,3 @@ def run_pyshacl(data_graph, shapes) -> list[Result]:
         ))
     return sorted(out, key=Result.sort_key)
 
-
-_ = defaultdict

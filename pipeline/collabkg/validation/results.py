@@ -7,7 +7,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from collabkg.namespaces import CKG, RDF
+from collabkg.namespaces import CKG
 from collabkg.validation.shapes import path_rdf, property_labels, shape_messages
 
 SH = "http://www.w3.org/ns/shacl#"
@@ -181,4 +181,3 @@ def format_turtle(reports: list[RecordReport], out, checked: int | None = None) 
 
 
 FORMATTERS = {"text": format_text, "json": format_json, "turtle": format_turtle}
-_ = RDF

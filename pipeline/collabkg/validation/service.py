@@ -23,7 +23,7 @@ from collabkg.mapping import map_record
 from collabkg.namespaces import IRIs
 from collabkg.records import RecordError
 from collabkg.validation.batch import Batch, _chunks
-from collabkg.validation.compile import ShapesIndex, Unsupported
+from collabkg.validation.compile import ShapesIndex
 from collabkg.validation.engines import Data, FastEngine, engine_name, run_pyshacl
 from collabkg.validation.results import RecordReport, Result, _short
 from collabkg.validation.shapes import ONTOLOGY_GRAPH, RDF_FORMATS, load_shapes, shapes_graph
