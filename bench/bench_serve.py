@@ -86,6 +86,7 @@ def _hammer(urls: list[tuple[str, bytes | None]]) -> dict:
     """CLIENTS threads, each sending PER_CLIENT requests from ``urls`` round-robin."""
     latencies: list[float] = []
     errors = 0
+    kinds: dict[str, int] = {}  # error kind -> count
     lock = threading.Lock()
 
     def client(k: int) -> None:
@@ -94,17 +95,21 @@ def _hammer(urls: list[tuple[str, bytes | None]]) -> dict:
             url, data = urls[(k * 7 + i) % len(urls)]
             headers = {"Content-Type": "application/x-www-form-urlencoded", "Accept": "application/sparql-results+json"} if data else {}
             t = time.perf_counter()
-            ok = False
+            ok, why = False, None
             try:
                 with urllib.request.urlopen(urllib.request.Request(url, data=data, headers=headers), timeout=60) as r:
                     r.read()
                     ok = r.status == 200
-            except (urllib.error.URLError, OSError):
-                ok = False
+            except urllib.error.HTTPError as e:
+                why = f"{e.code} {e.read()[:80].decode('utf-8', 'replace').strip()}"
+            except (urllib.error.URLError, OSError) as e:
+                why = type(e).__name__
             dt = time.perf_counter() - t
             with lock:
                 latencies.append(dt)
                 errors += not ok
+                if why:
+                    kinds[why.split(";")[0][:60]] = kinds.get(why.split(";")[0][:60], 0) + 1
 
     t0 = time.perf_counter()
     threads = [threading.Thread(target=client, args=(k,)) for k in range(CLIENTS)]
@@ -115,7 +120,7 @@ def _hammer(urls: list[tuple[str, bytes | None]]) -> dict:
     seconds = time.perf_counter() - t0
     q = statistics.quantiles(latencies, n=100)
     return {"seconds": seconds, "requests": len(latencies), "queries_per_s": len(latencies) / seconds,
-            "p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000, "errors": errors}
+            "p50_ms": q[49] * 1000, "p95_ms": q[94] * 1000, "p99_ms": q[98] * 1000, "errors": errors, "error_kinds": kinds}
 
 
 def _peak_mb(pid: int) -> float | None:
