@@ -74,7 +74,9 @@ class RemoteStore(Store):
 
     # --- reading ---------------------------------------------------------------------------
 
-    def query(self, sparql: str, bindings: dict | None = None):
+    def query(self, sparql: str, bindings: dict | None = None, default_graphs=(), named_graphs=()):
+        """Run a query on the endpoint; ``default_graphs``/``named_graphs`` go as the protocol's
+        ``default-graph-uri``/``named-graph-uri`` (they replace the query's own dataset)."""
         from SPARQLWrapper import BASIC, DIGEST, JSON, POST, TURTLE, SPARQLWrapper
         from SPARQLWrapper.SPARQLExceptions import QueryBadFormed, SPARQLWrapperException
 
@@ -90,6 +92,10 @@ class RemoteStore(Store):
         # POST, URL-encoded (no URL length limit; Virtuoso 7 does not answer application/sparql-query bodies)
         sw.setTimeout(int(self.timeout))
         sw.setQuery(sparql)
+        for g in default_graphs:
+            sw.addDefaultGraph(g)
+        for g in named_graphs:
+            sw.addNamedGraph(g)
         # Our own reading of the query form: SPARQLWrapper's guess is fooled by words such as
         # "copy" in comments and would send the query as an update.
         sw.queryType = kind
