@@ -98,6 +98,12 @@ def test_repeated_works_are_one_work_each(raw):
         assert n == "1", iri
 
 
+def test_a_part_named_only_as_a_parent_keeps_its_title(raw):
+    """HORIZON.2.5 is a titled legal basis in some records and a bare parent code in others."""
+    labels = rows(raw, f"SELECT ?l WHERE {{ <{IRIs().programme('HORIZON.2.5')}> rdfs:label ?l }}")
+    assert len(labels) == 1 and labels[0]["l"] != "HORIZON.2.5"
+
+
 def test_vocabulary_terms_live_in_their_own_replaceable_graphs(raw):
     iris = IRIs()
     names = {g.value for g in raw.named_graphs()}
@@ -172,7 +178,7 @@ def test_double_escaped_text_is_decoded(raw):
 # ---------------------------------------------------------------- item 6: linked-data basics
 
 
-@pytest.mark.parametrize("cls", ["Project", "Organisation", "Work", "Person", "ProgrammePart"])
+@pytest.mark.parametrize("cls", ["Project", "Organisation", "Work", "Person", "PublicationResult", "Call", "Topic", "NutsRegion"])
 def test_every_instance_has_a_label(raw, cls):
     unlabelled = rows(raw, f"SELECT ?s WHERE {{ ?s a ckg:{cls} FILTER NOT EXISTS {{ ?s rdfs:label ?l }} }} LIMIT 3")
     assert not unlabelled, unlabelled
@@ -181,7 +187,8 @@ def test_every_instance_has_a_label(raw, cls):
 def test_named_institutions_have_a_label_and_pillars_are_named(raw):
     assert not rows(raw, "SELECT ?s WHERE { ?s a ckg:Institution ; ckg:displayName ?n FILTER NOT EXISTS { ?s rdfs:label ?n } }")
     iris = IRIs()
-    for code, name in (("HORIZON", "Horizon Europe"), ("HORIZON.1", "Excellent Science"), ("EURATOM", None)):
+    for code, name in (("HORIZON", "Horizon Europe"), ("HORIZON.1", "Excellent Science"), ("HORIZON.2", None),
+                       ("HORIZON.3", None), ("HORIZON.4", None), ("HORIZON.2.5", None), ("EURATOM", None)):
         labels = rows(raw, f"SELECT ?l WHERE {{ <{iris.programme(code)}> rdfs:label ?l }}")
         if code == "EURATOM" and not rows(raw, f"ASK {{ <{iris.programme(code)}> ?p ?o }}"):
             continue

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 from functools import lru_cache
+from itertools import repeat
 from decimal import Decimal
 from typing import Callable
 
@@ -101,8 +102,7 @@ class Triples(list):
         for key, triples in blocks:
             n = len(self)
             self.extend(triples)
-            for i in range(n, n + len(triples)):
-                self.entities[i] = key
+            self.entities.update(zip(range(n, n + len(triples)), repeat(key)))
 
     def split(self) -> tuple[list[ox.Triple], dict[tuple[str, str], list[ox.Triple]]]:
         """The record's own triples, and the triples of each entity it describes."""

@@ -8,7 +8,6 @@ mapped once per process (memoised on the frozen record value), not once per ment
 """
 from __future__ import annotations
 
-from collections import OrderedDict
 from functools import lru_cache
 
 import pyoxigraph as ox
@@ -36,10 +35,6 @@ PROGRAMME_LABELS = {
     "HORIZON.4": "Widening Participation and Strengthening the European Research Area",
     "EURATOM": "Euratom Research and Training Programme",
 }
-# Full descriptions of programme parts met in this process, so that a part named later only as a
-# parent is described as fully as before (the latest description of an entity wins).
-_PROGRAMME_SEEN: OrderedDict[str, tuple[str | None, str | None]] = OrderedDict()
-_SEEN_MAX = 65536
 
 def map_record(rec: SourceRecord, iris: IRIs) -> Triples:
     t = Triples()
@@ -128,31 +123,32 @@ def call(t: Triples, c: Coded, iris: IRIs) -> ox.NamedNode:
 
 
 def programme_part(t: Triples, pp: ProgrammePart, iris: IRIs) -> ox.NamedNode:
-    """A programme part and its parents (nearest first), each in its own entity graph."""
-    if pp.title or pp.framework:
-        _PROGRAMME_SEEN[pp.code] = (pp.title, pp.framework)
-        if len(_PROGRAMME_SEEN) > _SEEN_MAX:
-            _PROGRAMME_SEEN.popitem(last=False)
-    chain = (pp.code, *pp.parents)
-    known = tuple(_PROGRAMME_SEEN.get(c, (None, None)) for c in chain)
-    t.add_blocks(_programme_block(chain, known, pp.title, pp.framework, iris.base))
+    """A programme part and its parents (nearest first), each in its own entity graph.
+
+    CORDIS names a part with its title, but a parent by code only. So that a mention as a parent
+    never replaces a title stated elsewhere, a part's structure (type, code, framework, broader)
+    and its name are two entity graphs: ``programme/<code>`` (the same from every mention) and
+    ``programme-label/<code>``, written only by a mention that names it (or from
+    :data:`PROGRAMME_LABELS`)."""
+    t.add_blocks(_programme_block((pp.code, *pp.parents), pp.title, pp.framework, iris.base))
     return ox.NamedNode(iris.programme(pp.code))
 
 
 @lru_cache(maxsize=65536)
-def _programme_block(chain: tuple[str, ...], known: tuple, title: str | None, framework: str | None, base: str) -> EntityBlocks:
+def _programme_block(chain: tuple[str, ...], title: str | None, framework: str | None, base: str) -> EntityBlocks:
     iris = IRIs(base)
     b = BlockBuilder()
     for i, code in enumerate(chain):
         s = ox.NamedNode(iris.programme(code))
         e = ("programme", code)
-        seen_title, seen_framework = known[i]
-        label = (title if i == 0 else None) or seen_title or PROGRAMME_LABELS.get(code)
-        _describe_coded(b, e, s, code, label, "ProgrammePart")
-        # a parent belongs to the framework programme of its child
-        b.add(e, s, ckg("frameworkProgramme"), literal((framework if i == 0 else None) or seen_framework or framework))
+        b.add(e, s, A, ckg("ProgrammePart"))
+        b.add(e, s, ckg("code"), literal(code))
+        b.add(e, s, ckg("frameworkProgramme"), literal(framework))  # a parent is of its child's framework
         if i + 1 < len(chain):
             b.add(e, s, BROADER, ox.NamedNode(iris.programme(chain[i + 1])))
+        name = (title if i == 0 else None) or PROGRAMME_LABELS.get(code)
+        if name:
+            b.add(("programme-label", code), s, LABEL, literal(name, "en"))
     return b.done()
 
 
@@ -173,8 +169,8 @@ def _field_block(f: Field, base: str) -> EntityBlocks:
         b.add(e, s, A, ckg("FieldOfScience"))
         b.add(e, s, IN_SCHEME, EUROSCIVOC_SCHEME)
         b.add(e, s, NOTATION, literal(code))
-        if f.labels:
-            b.add(e, s, PREF_LABEL, literal(f.labels[depth], "en"))
+        if f.labels:  # only where the source's label path lines up: its own graph, so a record without it keeps it
+            b.add(("euroscivoc-label", code), s, PREF_LABEL, literal(f.labels[depth], "en"))
         if node is not None:
             b.add(e, s, BROADER, node)
         node = s

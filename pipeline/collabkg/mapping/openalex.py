@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from collections import OrderedDict
 from functools import lru_cache
 
 from collabkg.mapping import LABEL, A, BlockBuilder, EntityBlocks, Triples, ckg, literal
@@ -103,22 +102,28 @@ def _person_block(p: Person, base: str) -> EntityBlocks:
     return b.done()
 
 
-# Institutions described in full in this process: a parent named only in a lineage (OpenAlex
-# gives lineage as bare ids, no names) is described as fully as it was seen before, so that a
-# stub never replaces a full description within one import.
-_INSTITUTIONS_SEEN: OrderedDict[str, Institution] = OrderedDict()
-_SEEN_MAX = 65536
-
-
 def institution(t: Triples, i: Institution, iris: IRIs) -> ox.NamedNode:
-    _INSTITUTIONS_SEEN[i.openalex_id] = i
-    if len(_INSTITUTIONS_SEEN) > _SEEN_MAX:
-        _INSTITUTIONS_SEEN.popitem(last=False)
+    """An institution and the parents of its lineage.
+
+    OpenAlex names a lineage parent by id only (no name anywhere in the work record), so a parent
+    is stated as an institution (type and id, graph ``institution/<id>``, the same from every
+    mention) and its description (name, label, ROR, type, country, parents) sits in its own graph
+    (``institution-description/<id>``), written only by a record that describes it: a mention as a
+    parent never replaces a description. A parent no record describes has no name and no label."""
     t.add_blocks(_institution_block(i, iris.base))
     for parent_id in i.lineage:
-        parent = _INSTITUTIONS_SEEN.get(parent_id) or Institution(parent_id)
-        t.add_blocks(_institution_block(parent, iris.base))
+        t.add_blocks(_institution_stub(parent_id, iris.base))
     return ox.NamedNode(iris.institution(i.openalex_id))
+
+
+@lru_cache(maxsize=65536)
+def _institution_stub(openalex_id: str, base: str) -> EntityBlocks:
+    b = BlockBuilder()
+    s = ox.NamedNode(IRIs(base).institution(openalex_id))
+    e = ("institution", openalex_id)
+    b.add(e, s, A, ckg("Institution"))
+    b.add(e, s, ckg("openalexId"), literal(openalex_id))
+    return b.done()
 
 
 @lru_cache(maxsize=65536)
@@ -126,12 +131,9 @@ def _institution_block(i: Institution, base: str) -> EntityBlocks:
     iris = IRIs(base)
     b = BlockBuilder()
     s = ox.NamedNode(iris.institution(i.openalex_id))
-    e = ("institution", i.openalex_id)
-    b.add(e, s, A, ckg("Institution"))
-    # OpenAlex names a lineage parent by id only (no name anywhere in the work record): such a
-    # stub has no label and no name until a record names it.
+    b.blocks.update({k: dict.fromkeys(v) for k, v in _institution_stub(i.openalex_id, base)})
+    e = ("institution-description", i.openalex_id)
     b.add(e, s, LABEL, literal(i.display_name))
-    b.add(e, s, ckg("openalexId"), literal(i.openalex_id))
     b.add(e, s, ckg("displayName"), literal(i.display_name))
     if i.ror:
         b.add(e, s, ckg("ror"), ox.NamedNode(i.ror))
