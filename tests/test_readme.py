@@ -50,6 +50,8 @@ def test_every_readme_command_runs_verbatim(tmp_path):
     work = tmp_path / "work"
     work.mkdir()
     os.symlink(ROOT / "data", work / "data")
+    (work / "tests").mkdir()
+    os.symlink(ROOT / "tests" / "conformance", work / "tests" / "conformance")
     shutil.copytree(ROOT / "examples", work / "examples")
     for f in (ROOT / "examples").iterdir():  # the names the README's examples use without a folder
         shutil.copy(f, work / f.name)
