@@ -411,7 +411,6 @@ class _ProjectReader:
         mapper describes the work from the first and keeps each result's own statement)."""
         # Problems worth a warning (file:record:field: message); a conflict is also kept as
         # provenance in the graph: each result node carries what its result states.
-        warnings = self.__dict__.setdefault("publication_warnings", [])
         if assoc is None:
             return ()
         out = []
@@ -422,11 +421,11 @@ class _ProjectReader:
                 continue  # deliverables, report summaries, IPR: not publications
             doi = normalise_doi(raw_doi)
             if raw_doi and doi is None:
-                warnings.append(f"{self.file}:{self.record}:result/identifiers/doi: {raw_doi!r} is not a DOI; "
-                                     "the publication is kept under its CORDIS result identity")
+                self.warn("result/identifiers/doi", f"{raw_doi!r} is not a DOI; "
+                          "the publication is kept under its CORDIS result identity")
             result_id = self.code(res, "id") or self.code(res, "rcn")
             if doi is None and result_id is None:
-                warnings.append(f"{self.file}:{self.record}:result/id: a publication result without DOI, id or rcn is left out")
+                self.warn("result/id", "a publication result without DOI, id or rcn is left out")
                 continue
             year = self.text(res, "details/publishedYear")
             out.append(Publication(
@@ -442,8 +441,8 @@ class _ProjectReader:
         for p in out:
             first = by_doi.setdefault(p.doi, p) if p.doi else p
             if first is not p and (first.title, first.year, first.journal) != (p.title, p.year, p.journal):
-                warnings.append(
-                    f"{self.file}:{self.record}:result/identifiers/doi: results {first.result_id} and {p.result_id} "
+                self.warn(
+                    "result/identifiers/doi", f"results {first.result_id} and {p.result_id} "
                     f"describe DOI {p.doi} differently; the work takes {first.result_id}'s title, year and journal, "
                     "each result keeps its own")
         return tuple(out)
