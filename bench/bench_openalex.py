@@ -20,7 +20,7 @@ from common import PEAK as _PEAK, main, measure as _measure  # noqa: E402
 
 COLLABKG = """
 import io, json, sys, time
-from collabkg.importer import ingest
+from collabkg.importing import ingest
 from collabkg.store import EmbeddedStore
 t = time.perf_counter()
 with EmbeddedStore(sys.argv[2]) as s:

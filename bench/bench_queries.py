@@ -26,7 +26,7 @@ from common import PEAK as _PEAK, build_store, main, measure as _measure  # noqa
 BUILD = """
 import io, sys
 from pathlib import Path
-from collabkg.importer import build
+from collabkg.importing import build
 from collabkg.resources import data_dir
 openalex = sorted((data_dir() / "openalex-works-sample" / "author-data").glob("*.json"))
 from collabkg.store import EmbeddedStore

@@ -134,7 +134,7 @@ def _peak_mb(pid: int) -> float | None:
 
 
 def _build(scale: int, workdir: Path) -> tuple[Path, int]:
-    from collabkg.importer import build
+    from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
     store = workdir / f"serve-store-x{scale}"

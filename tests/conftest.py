@@ -21,7 +21,7 @@ IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 @pytest.fixture(scope="session")
 def built_store_path(tmp_path_factory) -> Path:
     """A store built by `collabkg build` (bundled data) once per session. Do not write to it."""
-    from collabkg.importer import build
+    from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
     path = tmp_path_factory.mktemp("built") / "store"

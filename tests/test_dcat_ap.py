@@ -24,7 +24,7 @@ FORMATS = {"turtle": ".ttl", "ntriples": ".nt", "nquads": ".nq", "trig": ".trig"
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory) -> Path:
-    from collabkg.importer import build
+    from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
     path = tmp_path_factory.mktemp("dcat-store") / "store"

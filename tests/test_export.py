@@ -71,7 +71,7 @@ def hostile_dir(tmp_path_factory) -> Path:
 
 @pytest.fixture(scope="module")
 def store(tmp_path_factory, hostile_dir):
-    from collabkg.importer import build
+    from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
     path = tmp_path_factory.mktemp("export-store") / "store"

@@ -27,7 +27,7 @@ import pytest
 from lxml import etree
 
 from conftest import CORDIS_CSV_DIR, CORDIS_ZIP, IN_CI
-from collabkg.importer import BATCH_RECORDS
+from collabkg.importing import BATCH_RECORDS
 from collabkg.namespaces import CKG
 
 FAULT_RECORDS = int(os.environ.get("COLLABKG_FAULT_RECORDS", "400"))

@@ -24,7 +24,7 @@ LABEL = RDFS + "label"
 
 @pytest.fixture(scope="module")
 def store_path(tmp_path_factory):
-    from collabkg.importer import build
+    from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
     tmp = tmp_path_factory.mktemp("fidelity")
@@ -114,7 +114,7 @@ def test_vocabulary_terms_live_in_their_own_replaceable_graphs(raw):
 
 def test_a_corrected_record_replaces_a_bad_vocabulary_description(tmp_path):
     """Issue 18 item 4: mojibake in a NUTS region's name is gone once the correct record is re-imported."""
-    from collabkg.importer import ingest
+    from collabkg.importing import ingest
     from collabkg.store import EmbeddedStore
 
     src = next(p for p in sorted(XML_SAMPLE.glob("*.xml")) if b"relatedNutsCode" in p.read_bytes())

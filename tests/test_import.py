@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from conftest import CORDIS_ZIP, XML_SAMPLE, run_cli
-from collabkg.importer import ingest
+from collabkg.importing import ingest
 from collabkg.namespaces import CKG, IRIs
 from collabkg.store import EmbeddedStore
 

@@ -104,7 +104,7 @@ def test_every_openalex_layout_gives_the_same_records(tmp_path, layout):
 
 def test_a_work_in_several_files_is_one_work(tmp_path):
     """The same work in two author files (and twice in one run) is one record graph, one Work."""
-    from collabkg.importer import ingest
+    from collabkg.importing import ingest
     from collabkg.store import EmbeddedStore
 
     shared = WORK_LIST[0]

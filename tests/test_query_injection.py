@@ -66,7 +66,7 @@ def fingerprint(store) -> tuple[int, str]:
 def writable_store(tmp_path_factory):
     """A small store opened read-write (the 14 sample projects), so that a successful
     injection could change it."""
-    from collabkg.importer import build
+    from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
     path = tmp_path_factory.mktemp("injection") / "store"

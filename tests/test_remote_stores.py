@@ -52,7 +52,7 @@ def virtuoso_server(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def subset_store(tmp_path_factory):
-    from collabkg.importer import build
+    from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
     path = tmp_path_factory.mktemp("subset") / "store"
@@ -87,7 +87,7 @@ def _param_sets():
 
 def test_build_gives_the_same_classes(loaded):
     server, embedded, _ = loaded
-    from collabkg.importer import class_counts
+    from collabkg.importing import class_counts
 
     remote = {c: n for c, n in class_counts(server.store()).items() if c.startswith(CKG)}
     assert remote == {c: n for c, n in class_counts(embedded).items() if c.startswith(CKG)}
@@ -142,7 +142,7 @@ def test_export_from_the_endpoint_equals_export_from_the_store(oxigraph_server, 
     """Build the subset into a fresh graph set, export both ways, compare (one server suffices)."""
     base = "https://example.org/export-test/"
     s = oxigraph_server
-    from collabkg.importer import ingest
+    from collabkg.importing import ingest
     from collabkg.store import EmbeddedStore
 
     with s.store() as remote:
@@ -213,7 +213,7 @@ def test_unreachable_endpoint_is_a_clear_cli_error():
 
 def test_virtuoso_bulk_load_of_nquads_batches(virtuoso_server, tmp_path):
     """--bulk-dir writes the batches as N-Quads; Virtuoso's ld_dir/rdf_loader_run loads them."""
-    from collabkg.importer import ingest
+    from collabkg.importing import ingest
     from collabkg.remote_store import RemoteStore
     from collabkg.store import EmbeddedStore
 
@@ -239,7 +239,7 @@ def test_virtuoso_bulk_load_of_nquads_batches(virtuoso_server, tmp_path):
 
 def test_audit_on_the_endpoint_matches_the_store(tmp_path):
     """`audit --endpoint` finds what `audit --store` finds (the CORDIS XML sample on a server of its own)."""
-    from collabkg.importer import build
+    from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
     # A server of its own: the module's server already holds other graphs.

@@ -10,7 +10,7 @@ import pytest
 from lxml import etree
 
 from collabkg import validation as validate
-from collabkg.importer import ingest
+from collabkg.importing import ingest
 from collabkg.namespaces import CKG, IRIs
 from collabkg.store import EmbeddedStore
 
@@ -245,7 +245,7 @@ def test_audit_and_build_report_the_same_results_on_the_bundled_data(tmp_path):
     audit then reports on the store, each result once, every record counted."""
     from collections import Counter
 
-    from collabkg.importer import build
+    from collabkg.importing import build
 
     with EmbeddedStore(tmp_path / "store") as store:
         summary = build(store, progress=False, err=io.StringIO(), validator=validate.ImportValidator(quarantine=tmp_path / "q.jsonl"))

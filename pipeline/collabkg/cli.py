@@ -13,14 +13,8 @@ import traceback
 from collabkg import errors
 from collabkg.commands import registrars
 from collabkg.commands.common import WRITE_COMMANDS, fault_text, opened, remote_args
-from collabkg.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_OK, EXIT_REJECTED, CollabkgError, UsageError  # noqa: F401
+from collabkg.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_OK, CollabkgError
 from collabkg.settings import Settings
-
-# Kept for the command modules written against the old names.
-from collabkg.commands.common import base_arg as _base_arg  # noqa: F401,E402
-from collabkg.commands.common import open_store_from_args  # noqa: F401,E402
-from collabkg.commands.common import store_arg as _store_args  # noqa: F401,E402
-from collabkg.commands.build import print_summary  # noqa: F401,E402
 
 DESCRIPTION = ("collabkg: build, validate, query and publish a knowledge graph of research collaborations "
                "(CORDIS Horizon Europe projects, OpenAlex works). Exit codes: 0 ok, 1 records rejected or "

@@ -6,14 +6,13 @@ Ontology terms and reference data (countries, roles) have fixed IRIs; instance d
 """
 from __future__ import annotations
 
-import os
 from functools import lru_cache
 from urllib.parse import quote
 
 CKG = "https://w3id.org/collabkg/ontology#"
 COUNTRY = "https://w3id.org/collabkg/country/"
 OIC = "https://w3id.org/collabkg/org/OIC"
-DEFAULT_BASE = "https://w3id.org/collabkg/id/"
+from collabkg.settings import DEFAULT_BASE, Settings  # noqa: E402,F401  (the environment is read there)
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -99,7 +98,7 @@ class IRIs:
     """Mints every instance IRI from source identifiers under one base."""
 
     def __init__(self, base: str | None = None):
-        base = base or os.environ.get("COLLABKG_BASE") or DEFAULT_BASE
+        base = base or Settings.from_env().base
         if not base.endswith(("/", "#")):
             base += "/"
         self.base = base

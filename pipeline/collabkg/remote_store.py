@@ -33,6 +33,7 @@ from typing import Iterable, Sequence
 
 import pyoxigraph as ox
 
+from collabkg.settings import Settings
 from collabkg.store import Store, StoreError
 
 _KIND = re.compile(r"(?is)^(?:\s|#[^\n]*\n|(?:PREFIX|BASE)\s+[^\n]*?>\s*)*\b(SELECT|ASK|CONSTRUCT|DESCRIBE)\b")
@@ -61,9 +62,11 @@ class RemoteStore(Store):
         self.graph_store = graph_store
         self.read_only = read_only
         self.bulk_dir = Path(bulk_dir) if bulk_dir else None
-        self.user = user if user is not None else os.environ.get("COLLABKG_ENDPOINT_USER")
-        self.password = password if password is not None else os.environ.get("COLLABKG_ENDPOINT_PASSWORD")
-        self.auth = (auth or os.environ.get("COLLABKG_ENDPOINT_AUTH") or "basic").lower()
+        env = Settings.from_env()  # defaults for Python callers; the CLI passes its settings in
+        self.user = user if user is not None else env.endpoint_user
+        self.password = password if password is not None else env.endpoint_password
+        self.auth = (auth or env.endpoint_auth).lower()
+        self.query_auth = env.endpoint_query_auth
         if self.auth not in ("basic", "digest"):
             raise StoreError(f"$COLLABKG_ENDPOINT_AUTH={self.auth!r}: allowed: basic, digest")
         self.timeout = timeout
@@ -99,7 +102,7 @@ class RemoteStore(Store):
         # Our own reading of the query form: SPARQLWrapper's guess is fooled by words such as
         # "copy" in comments and would send the query as an update.
         sw.queryType = kind
-        if self.user and os.environ.get("COLLABKG_ENDPOINT_QUERY_AUTH", "").lower() in ("1", "true", "yes"):
+        if self.user and self.query_auth:
             # Credentials are for writes; queries send them only when asked (Virtuoso's public
             # /sparql answers 406 to an authenticated request).
             sw.setHTTPAuth(DIGEST if self.auth == "digest" else BASIC)

@@ -16,7 +16,7 @@ from typing import Iterable, Sequence
 
 import pyoxigraph as ox
 
-DEFAULT_STORE = Path(".collabkg") / "store"
+from collabkg.settings import Settings  # noqa: E402
 from collabkg.namespaces import ONTOLOGY_GRAPH  # the ontology and reference data graphs start so
 
 
@@ -28,8 +28,7 @@ def store_path(path: str | os.PathLike | None = None) -> Path:
     """``--store DIR``, else ``$COLLABKG_STORE``, else ``./.collabkg/store``."""
     if path:
         return Path(path)
-    env = os.environ.get("COLLABKG_STORE")
-    return Path(env) if env else DEFAULT_STORE
+    return Settings.from_env().store
 
 
 class Store(ABC):

@@ -7,7 +7,7 @@ import sys
 
 
 def register(sub) -> None:
-    from collabkg.cli import _store_args
+    from collabkg.commands.common import store_arg as _store_args
 
     s = sub.add_parser("serve", help="serve the store read-only: SPARQL endpoint, query page, resource pages, stored queries")
     _store_args(s)
@@ -33,7 +33,8 @@ def register(sub) -> None:
 def cmd_serve(args) -> int:
     import uvicorn
 
-    from collabkg.cli import UsageError, open_store_from_args
+    from collabkg.commands.common import open_store_from_args
+    from collabkg.errors import UsageError
     from collabkg.server import Limits, create_app
 
     if args.query_timeout <= 0 or args.max_rows <= 0 or args.workers <= 0 or args.max_memory <= 0 or args.queue < 0:

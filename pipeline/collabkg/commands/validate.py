@@ -12,7 +12,7 @@ from pathlib import Path
 
 
 def register(sub) -> None:
-    from collabkg.cli import _base_arg, _store_args
+    from collabkg.commands.common import base_arg as _base_arg, store_arg as _store_args
 
     v = sub.add_parser("validate", help="check records (or, with --shapes, any RDF file) against SHACL shapes without storing them")
     v.add_argument("paths", nargs="+", metavar="PATH", help="CORDIS XML file/folder/zip, OpenAlex JSON, Turtle/JSON-LD records; "
@@ -46,7 +46,8 @@ def _records(paths, read, usage_error):
 
 def cmd_validate(args) -> int:
     from collabkg import sources, validation
-    from collabkg.cli import UsageError, open_store_from_args
+    from collabkg.commands.common import open_store_from_args
+    from collabkg.errors import UsageError
     from collabkg.namespaces import IRIs
 
     try:
@@ -79,7 +80,8 @@ def cmd_validate(args) -> int:
 
 def cmd_audit(args) -> int:
     from collabkg import validation
-    from collabkg.cli import UsageError, open_store_from_args
+    from collabkg.commands.common import open_store_from_args
+    from collabkg.errors import UsageError
 
     with open_store_from_args(args, read_only=True) as store:
         try:

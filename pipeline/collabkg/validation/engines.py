@@ -45,9 +45,9 @@ _LEXICAL = {
 
 
 def engine_name(name: str | None = None) -> str:
-    import os
+    from collabkg.settings import Settings
 
-    name = name or os.environ.get("COLLABKG_SHACL_ENGINE") or "fast"
+    name = name or Settings.from_env().shacl_engine or "fast"
     if name not in ENGINES:
         raise ValueError(f"unknown validation engine {name!r}; allowed: {', '.join(ENGINES)}")
     return name

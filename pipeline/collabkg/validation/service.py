@@ -9,7 +9,6 @@ results about nodes the batch describes are reported: the store itself is checke
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections import Counter, defaultdict
@@ -239,6 +238,10 @@ def _default_quarantine(store) -> Path:
 
 def import_validator(args=None) -> ImportValidator | None:
     """The validator ``collabkg build``/``ingest`` use (``$COLLABKG_VALIDATE=0`` turns it off)."""
-    if os.environ.get("COLLABKG_VALIDATE", "1") == "0":
+    from collabkg.settings import Settings
+
+    settings = getattr(args, "settings", None) or Settings.from_env()
+    if not settings.validate:
         return None
-    return ImportValidator(engine=getattr(args, "engine", None), quarantine=getattr(args, "quarantine", None))
+    engine = getattr(args, "engine", None) or settings.shacl_engine
+    return ImportValidator(engine=engine, quarantine=getattr(args, "quarantine", None))

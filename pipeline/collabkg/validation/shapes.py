@@ -35,7 +35,7 @@ def shapes_graph():
     return load_shapes(shape_files())
 
 
-def load_shapes(paths) -> "rdflib.Graph":  # noqa: F821
+def load_shapes(paths):
     """Shapes files (any RDF syntax rdflib reads) as one rdflib graph; ValueError names a bad file."""
     import rdflib
 
