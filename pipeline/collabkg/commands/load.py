@@ -47,6 +47,7 @@ def cmd_load(args) -> int:
         else:
             if args.bulk_dir and not getattr(args, "endpoint", None):
                 raise UsageError("--bulk-dir needs --endpoint")
+            verify(args.folder)  # before the store is opened (or created)
             with open_store_from_args(args) as store:
                 s = load(args.folder, store, base=args.base, audit=args.audit)
     except ShardError as e:

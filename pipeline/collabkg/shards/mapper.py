@@ -154,7 +154,8 @@ def map_partition(part: Partition, out: str, engine: str | None = None, validate
             flush()
     flush()
 
-    nq = b"".join(_nquads(nt, g) for g, nt in graphs.items() if nt)
+    # Each fact once: a mapper may state a triple twice in one graph (the store would merge them).
+    nq = b"".join(_nquads(b"".join(dict.fromkeys(nt.splitlines(keepends=True))), g) for g, nt in graphs.items() if nt)
     info = {
         "name": part.name, "key": part.key, "spec": part.spec,
         "records": counts["read"], "accepted": counts["accepted"], "rejected": counts["rejected"],

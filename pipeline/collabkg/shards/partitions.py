@@ -16,6 +16,8 @@ from collabkg.importing import stages
 from collabkg.records import RecordError, SourceRecord
 from collabkg.sources import openalex_json
 
+# Zip entries / folder files per partition (the import's jobs of 32 are merged up to this).
+PARTITION_RECORDS = 256
 # A JSON Lines file above this size is split into byte ranges of about this size.
 RANGE_BYTES = 64 * 1024 * 1024
 
@@ -47,12 +49,32 @@ class Partition:
         return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def plan(paths, base: str | None = None, range_bytes: int = RANGE_BYTES) -> tuple[list[Partition], list[str]]:
+def _merged(jobs, size: int):
+    """Consecutive jobs slicing the same zip or folder merged into jobs of up to ``size`` names."""
+    cur = None
+    for j in jobs:
+        if (cur is not None and not isinstance(j, str) and j.names and cur.names and (j.path, j.fmt, j.base) == (cur.path, cur.fmt, cur.base)
+                and len(cur.names) + len(j.names) <= size):
+            cur = stages.Job(cur.path, cur.fmt, cur.names + j.names, cur.base)
+            continue
+        if cur is not None:
+            yield cur
+        if isinstance(j, str):
+            yield j
+            cur = None
+        else:
+            cur = j
+    if cur is not None:
+        yield cur
+
+
+def plan(paths, base: str | None = None, range_bytes: int = RANGE_BYTES,
+         records: int = PARTITION_RECORDS) -> tuple[list[Partition], list[str]]:
     """The partitions for ``paths`` in input order (later partitions win over earlier ones, as later
     inputs do in ``build``), and the messages for inputs that cannot be read at all."""
     parts: list[Partition] = []
     errors: list[str] = []
-    for job in stages.plan(paths, base):
+    for job in _merged(stages.plan(paths, base), records):
         if isinstance(job, str):
             errors.append(job)
             continue
