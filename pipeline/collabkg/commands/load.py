@@ -28,6 +28,7 @@ def register(sub) -> None:
 
 
 def cmd_load(args) -> int:
+    from collabkg.importing import load_ontology
     from collabkg.shards.load import ShardError, finish, load, verify, virtuoso_bulk
 
     try:
@@ -40,9 +41,10 @@ def cmd_load(args) -> int:
             r = subprocess.run(args.isql.split(), input=script, capture_output=True, text=True)
             if r.returncode != 0 or "Error" in r.stdout or "*** Error" in r.stderr:
                 raise StoreError(f"{args.isql}: bulk load failed: {(r.stderr or r.stdout).strip().splitlines()[-1:]}")
-            args.bulk_dir = None  # enrichment writes go over HTTP
+            args.bulk_dir = None  # the ontology and enrichment writes go over HTTP
             manifest = verify(args.folder)
             with open_store_from_args(args) as store:
+                load_ontology(store)
                 s = finish(store, manifest, base=args.base, audit=args.audit)
         else:
             if args.bulk_dir and not getattr(args, "endpoint", None):
