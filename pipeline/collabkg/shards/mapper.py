@@ -1,0 +1,178 @@
+"""The map of one partition, a pure function of its inputs: read → map → validate, written as a
+gzipped N-Quads part (one named graph per record, and the entity graphs its records describe) with
+its shared vocabulary, its validation report and its quarantine. Parts appear only when complete
+(written under a temporary name, then renamed), so a finished part can be skipped on a rerun.
+
+Inside a partition the records go through the importer's own stages, in the importer's order:
+records are validated in batches against what the partition accepted so far (an in-memory store
+with the ontology), and a later record with the same graph wins, as in ``build``.
+"""
+from __future__ import annotations
+
+import gzip
+import json
+import os
+import time
+from collections import Counter
+from pathlib import Path
+
+import pyoxigraph as ox
+
+from collabkg.importing import BATCH_RECORDS, load_ontology, stages
+from collabkg.mapping import openalex as openalex_mapping
+from collabkg.records import RecordError
+from collabkg.shards.partitions import Partition, read_range
+from collabkg.store import EmbeddedStore, _nquads
+from collabkg.validation.service import ImportValidator
+
+PARTS = ".parts"
+
+
+class MemoryStore(EmbeddedStore):
+    """The embedded store's code on an in-memory Oxigraph store (a partition's validation context)."""
+
+    def __init__(self):  # noqa: D107 (no folder, no lock, no staging)
+        self.location = "memory"
+        self._store = ox.Store()
+        self._bulk = False
+
+    def close(self) -> None:
+        pass
+
+
+def part_paths(out: Path, name: str) -> dict[str, Path]:
+    d = out / PARTS
+    return {"quads": d / f"{name}.nq.gz", "vocab": d / f"{name}.vocab.nt.gz", "info": d / f"{name}.json",
+            "quarantine": out / "quarantine" / f"{name}.jsonl", "report": out / "reports" / f"{name}.json"}
+
+
+def finished(out: Path, part: Partition) -> dict | None:
+    """The info of a part finished by an earlier run with the same plan, else None."""
+    paths = part_paths(out, part.name)
+    try:
+        info = json.loads(paths["info"].read_text())
+    except (OSError, ValueError):
+        return None
+    if info.get("key") != part.key or not paths["quads"].exists() or not paths["vocab"].exists():
+        return None
+    return info
+
+
+def _items(part: Partition):
+    if part.end:
+        t0 = time.perf_counter()
+        items = []
+        iris = stages._iris(part.job.base)
+        for rec in read_range(part):
+            items.append(rec if isinstance(rec, RecordError) else stages.map_one(rec, iris))
+        return items, time.perf_counter() - t0, None
+    r = stages.read_and_map(part.job)
+    return list(r.items), r.read_seconds + r.map_seconds, r.input_error
+
+
+def write_atomic(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + f".tmp-{os.getpid()}")
+    with open(tmp, "wb") as f:
+        f.write(data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def gz(data: bytes) -> bytes:
+    return gzip.compress(data, compresslevel=6, mtime=0)  # mtime 0: the same input, the same bytes
+
+
+def map_partition(part: Partition, out: str, engine: str | None = None, validate: bool = True) -> dict:
+    """Map one partition into its part files under ``out`` (skipped when already finished);
+    returns the part's info (plain data: counts, graphs, problems)."""
+    outp = Path(out)
+    done = finished(outp, part)
+    if done is not None:
+        done["skipped"] = True
+        return done
+    t0 = time.perf_counter()
+    paths = part_paths(outp, part.name)
+    paths["quarantine"].unlink(missing_ok=True)
+    # The OpenAlex mapper remembers the institutions this process described in full (to describe a
+    # lineage parent named by id only); forget them, so that a part depends on its partition only,
+    # not on which partitions a worker happened to map before (the same shards on any scheduler).
+    openalex_mapping._INSTITUTIONS_SEEN.clear()
+    items, map_seconds, input_error = _items(part)
+    mem = MemoryStore()
+    load_ontology(mem)
+    validator = ImportValidator(engine=engine, quarantine=paths["quarantine"]) if validate else None
+
+    graphs: dict[str, bytes] = {}  # graph -> N-Triples, in the order the winning record wrote it
+    vocab: dict[bytes, None] = {}
+    vocab_graph: str | None = None
+    rejected: list[str] = []
+    problems: list[str] = []  # record problems and warnings, as `file:record:field: message`
+    duplicates: list[str] = []
+    warnings: Counter = Counter()
+    accepted_at: dict[str, str] = {}
+    counts = Counter()
+    batch: dict[str, stages.Mapped] = {}
+    vocab_written: set[bytes] = set()
+
+    def flush() -> None:
+        nonlocal vocab_graph
+        if not batch:
+            return
+        ok, rej, warn = stages.validate(list(batch.values()), mem, validator)
+        warnings.update(warn)
+        counts["rejected"] += len(rej)
+        for reasons in rej.values():
+            problems.extend(str(r) for r in reasons)
+        rejected.extend(rej)
+        for m in ok:
+            if m.graph in accepted_at:
+                duplicates.append(f"{m.file}:{m.record_id}:id: the same record twice: {accepted_at[m.graph]} and {m.where}; the later wins")
+            else:
+                counts["accepted"] += 1
+            accepted_at[m.graph] = m.where
+            for g, nt in ((m.graph, m.own), *m.entities):
+                graphs.pop(g, None)  # the latest record describing a graph wins (and goes last)
+                graphs[g] = nt
+            vocab_graph = m.vocab_graph
+            for line in m.vocab.splitlines(keepends=True):
+                vocab.setdefault(line)
+        stages.write(ok, mem, vocab_written)
+        batch.clear()
+
+    for item in items:
+        counts["read"] += 1
+        if isinstance(item, RecordError):
+            counts["rejected"] += 1
+            problems.append(str(item))
+            if validator is not None:
+                validator.quarantine_rejection(mem, item)
+            continue
+        for w in item.warnings:
+            problems.append(str(w))
+            warnings["warning: " + w.field.split("[")[0]] += 1
+        if item.graph in batch:
+            flush()
+        batch[item.graph] = item
+        if len(batch) >= BATCH_RECORDS:
+            flush()
+    flush()
+
+    # Each fact once: a mapper may state a triple twice in one graph (the store would merge them).
+    nq = b"".join(_nquads(b"".join(dict.fromkeys(nt.splitlines(keepends=True))), g) for g, nt in graphs.items() if nt)
+    info = {
+        "name": part.name, "key": part.key, "spec": part.spec,
+        "records": counts["read"], "accepted": counts["accepted"], "rejected": counts["rejected"],
+        "duplicates": duplicates, "warnings": dict(warnings), "problems": problems, "input_error": input_error,
+        "graphs": list(graphs), "vocab_graph": vocab_graph, "triples": nq.count(b"\n"),
+        "map_seconds": map_seconds, "seconds": time.perf_counter() - t0, "skipped": False,
+        "quarantine": str(paths["quarantine"]) if paths["quarantine"].exists() else None,
+    }
+    write_atomic(paths["report"], json.dumps({k: info[k] for k in ("name", "spec", "records", "accepted", "rejected",
+                                                                   "warnings", "problems", "duplicates")}, indent=1).encode())
+    write_atomic(paths["quads"], gz(nq))
+    write_atomic(paths["vocab"], gz(b"".join(vocab)))
+    write_atomic(paths["info"], json.dumps(info).encode())  # last: its presence marks the part finished
+    return info
+
