@@ -19,7 +19,6 @@ from pathlib import Path
 import pyoxigraph as ox
 
 from collabkg.importing import BATCH_RECORDS, load_ontology, stages
-from collabkg.mapping import openalex as openalex_mapping
 from collabkg.records import RecordError
 from collabkg.shards.partitions import Partition, read_range
 from collabkg.store import EmbeddedStore, _nquads
@@ -95,10 +94,6 @@ def map_partition(part: Partition, out: str, engine: str | None = None, validate
     t0 = time.perf_counter()
     paths = part_paths(outp, part.name)
     paths["quarantine"].unlink(missing_ok=True)
-    # The OpenAlex mapper remembers the institutions this process described in full (to describe a
-    # lineage parent named by id only); forget them, so that a part depends on its partition only,
-    # not on which partitions a worker happened to map before (the same shards on any scheduler).
-    openalex_mapping._INSTITUTIONS_SEEN.clear()
     items, map_seconds, input_error = _items(part)
     mem = MemoryStore()
     load_ontology(mem)

@@ -8,7 +8,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from collabkg.namespaces import CKG
-from collabkg.validation.shapes import path_rdf, property_labels, shape_messages
+from collabkg.validation.shapes import path_rdf, property_labels, shape_messages, shape_names
 
 SH = "http://www.w3.org/ns/shacl#"
 SEVERITIES = ("Violation", "Warning", "Info")
@@ -36,14 +36,16 @@ class Result:
 
     @property
     def field(self) -> str:
-        """The property's label from the ontology (what a person calls the field)."""
-        if not self.path:
-            return "-"
-        m = re.fullmatch(r"(\^?)<([^>]*)>", self.path)
-        if not m:
-            return self.path
-        label = property_labels().get(m.group(2)) or m.group(2).rsplit("#", 1)[-1].rsplit("/", 1)[-1]
-        return f"inverse of {label}" if m.group(1) else label
+        """What a person calls the field: the property's label from the ontology for a plain
+        property, else the shape's ``sh:name`` (e.g. "coordinator" for the participations read
+        backwards), else the path itself; "record" for a result about the whole record."""
+        m = re.fullmatch(r"(\^?)<([^>]*)>", self.path or "")
+        label = m and (property_labels().get(m.group(2)) or m.group(2).rsplit("#", 1)[-1].rsplit("/", 1)[-1])
+        if m and not m.group(1):
+            return label
+        if self.shape in shape_names():
+            return shape_names()[self.shape]
+        return f"inverse of {label}" if m else (self.path or "record")
 
     @property
     def kind(self) -> str:

@@ -77,6 +77,14 @@ def shape_messages() -> dict[str, str]:
 
 
 @lru_cache(maxsize=1)
+def shape_names() -> dict[str, str]:
+    """The ``sh:name`` of each shape (what a report calls the field a shape checks)."""
+    import rdflib
+
+    return {nt(s): str(n) for s, n in shapes_graph().subject_objects(rdflib.URIRef(SH + "name"))}
+
+
+@lru_cache(maxsize=1)
 def ontology_quads() -> tuple[ox.Quad, ...]:
     """The ontology and reference data (countries), as the store holds them."""
     quads = []
