@@ -19,6 +19,8 @@ run: $(STAMP)
 	$(BIN)/collabkg build
 
 ## test: create .venv if needed, install the test extras and system tools, run the whole suite
+## (two worker processes, one test file each at a time: module fixtures and servers stay per file)
+PYTEST_ARGS ?= -n 2 --dist loadfile
 test: $(STAMP) system-deps
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 

@@ -24,7 +24,7 @@ from typing import Iterator
 
 import pyoxigraph as ox
 
-from collabkg.namespaces import CKG, RDF, IRIs
+from collabkg.namespaces import CKG, CROSS_SOURCE_KINDS, RDF, IRIs
 from collabkg.records import RecordError, SourceRecord
 from collabkg.sources import cordis_xml, openalex_json
 
@@ -105,7 +105,8 @@ class _Guard:
         q = (f"SELECT DISTINCT ?s ?g WHERE {{ VALUES ?s {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} "
              f"FILTER(?g != <{own_graph}> && STRSTARTS(STR(?g), \"{self.iris.base}\")) }} ORDER BY ?s ?g")
         # Graphs the import derives from records (links, themes) own nothing: only source records do.
-        sources = tuple(f"{self.iris.base}graph/{src}/" for src in OWNING_SOURCES)
+        # A work's graph is one for all sources (graph/work/<key>): it owns the work too.
+        sources = tuple(f"{self.iris.base}graph/{src}/" for src in (*OWNING_SOURCES, *CROSS_SOURCE_KINDS))
         return [(r["s"].value, r["g"].value) for r in self.store.query(q) if r["g"].value.startswith(sources)]
 
     def _describe(self, graph: str) -> str:
@@ -128,6 +129,8 @@ class _Guard:
         """For the hand-written records that went in: remove the records they replace (whole graphs)
         and, from shared vocabulary and entity graphs, the restated subjects' triples. Returns the
         graphs changed."""
+        if not self.replacements:  # the usual case: no hand-written record replaced anything
+            return []
         names = self.store.graph_names()
         owners: dict[str, set[str]] = {}
         for own, by_graph in self.replacements.items():
