@@ -30,6 +30,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
+from collabkg.files import sha256
 from collabkg import export as ex
 from collabkg.namespaces import ONTOLOGY_GRAPH
 from collabkg.namespaces import CKG, DCT, FOAF, RDF, RDFS, SKOS, XSD, IRIs
@@ -98,14 +99,6 @@ class Options:
     issued: str | None = None  # YYYY-MM-DD; default: the newest record update date
     publisher_name: str = "collabkg project"
     publisher_iri: str = "https://w3id.org/collabkg/org/collabkg"
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 class _Triples(list):

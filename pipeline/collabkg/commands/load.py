@@ -3,7 +3,6 @@ embedded store (bulk loader, atomic swap) or a Virtuoso server (its bulk loader)
 from __future__ import annotations
 
 import subprocess
-import sys
 
 from collabkg.commands.common import base_arg, open_store_from_args, remote_args, store_arg
 from collabkg.errors import InputError, StoreError, UsageError

@@ -14,7 +14,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from collabkg.importing import class_counts, load_ontology, stages
-from collabkg.shards.run import MANIFEST, sha256
+from collabkg.files import sha256
+from collabkg.shards.run import MANIFEST
 from collabkg.validation import audit as run_audit
 
 

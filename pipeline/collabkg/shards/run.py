@@ -14,7 +14,6 @@ Layout of ``DIR``::
 from __future__ import annotations
 
 import gzip
-import hashlib
 import json
 import time
 from collections import Counter
@@ -22,6 +21,7 @@ from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
 
+from collabkg.files import sha256
 from collabkg.importing.workers import default_jobs, ordered_map
 from collabkg.store import _nquads
 from collabkg.shards.mapper import gz, map_partition, part_paths, write_atomic
@@ -55,14 +55,6 @@ class MapSummary:
     @property
     def exit_code(self) -> int:
         return 2 if self.input_errors else (1 if self.rejected else 0)
-
-
-def sha256(path: Path) -> str:
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            h.update(block)
-    return h.hexdigest()
 
 
 def _graph_of(line: bytes) -> str:
