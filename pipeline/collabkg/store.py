@@ -59,6 +59,15 @@ class Store(ABC):
 
         return self.replace_graphs([(g, parsed(nt)) for g, nt in graphs.items()], [(g, parsed(nt)) for g, nt in (add or {}).items()])
 
+    def has_graph(self, graph: str) -> bool:
+        """Whether a named graph holds a triple: one ASK, cheap on every store (listing every graph
+        name is not, on a server with thousands of entity graphs)."""
+        return bool(self.query(f"ASK {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"))
+
+    def has_records(self) -> bool:
+        """Whether any named graph besides the ontology's holds a triple (one ASK)."""
+        return bool(self.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), \"{ONTOLOGY_GRAPH}\")) }}"))
+
     def record_graphs(self) -> list[str]:
         """The named graphs that are not the ontology's (records, entities, vocabulary, links)."""
         return [g for g in self.graph_names() if not g.startswith(ONTOLOGY_GRAPH)]

@@ -57,7 +57,7 @@ def ingest(
     workers = default_jobs() if jobs is None else max(1, jobs)
     summary = ImportSummary(store=store.location, jobs=workers)
     st = summary.stages
-    if not (ONTOLOGY_GRAPH + "collabkg") in store.graph_names():
+    if not store.has_graph(ONTOLOGY_GRAPH + "collabkg"):
         load_ontology(store)
 
     job_list = []
@@ -157,7 +157,7 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, **kwargs) -> 
     load_ontology(store)
     inputs = list(paths) if paths else bundled_inputs()
     kwargs["enrich"] = False
-    if not store.record_graphs():
+    if not store.has_records():
         with store.staged():
             summary = ingest(inputs, store, **kwargs)
         summary.store = store.location
