@@ -62,6 +62,8 @@ class RemoteStore(Store):
         self.graph_store = graph_store
         self.read_only = read_only
         self.bulk_dir = Path(bulk_dir) if bulk_dir else None
+        self._bulk_graphs: dict[str, Path] = {}  # graph -> the batch file that holds it
+        self._superseded: dict[Path, set[str]] = {}  # batch file -> graphs a later file replaces
         env = Settings.from_env()  # defaults for Python callers; the CLI passes its settings in
         self.user = user if user is not None else env.endpoint_user
         self.password = password if password is not None else env.endpoint_password
@@ -266,8 +268,30 @@ class RemoteStore(Store):
         except OSError as e:
             tmp.unlink(missing_ok=True)
             raise StoreError(f"{path}: {self._batch_name(graphs)} not written: {e}") from None
+        # A bulk loader adds, it never replaces: a graph that a later batch writes again (a shared
+        # entity, the latest record wins) must leave the earlier file, or both versions would load.
+        for g, _ in graphs:
+            earlier = self._bulk_graphs.get(g)
+            if earlier is not None and earlier != path:
+                self._superseded.setdefault(earlier, set()).add(g)
+            self._bulk_graphs[g] = path
+
+    def _drop_superseded(self) -> None:
+        """Rewrite the batch files that hold graphs a later batch replaced, without those graphs."""
+        for path, gone in sorted(self._superseded.items()):
+            marks = {f"<{g}>".encode() for g in gone}
+            tmp = path.with_suffix(".nq.part")
+            with open(path, "rb") as src, open(tmp, "wb") as dst:
+                for line in src:  # N-Quads: the graph is the last term before the final " ."
+                    parts = line.rstrip(b"\r\n").rsplit(b" ", 2)
+                    if len(parts) < 3 or parts[-2] not in marks:
+                        dst.write(line)
+            os.replace(tmp, path)
+        self._superseded.clear()
 
     def close(self) -> None:
+        if self._superseded:
+            self._drop_superseded()
         if self._http is not None:
             self._http.close()
             self._http = None
