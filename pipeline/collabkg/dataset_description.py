@@ -214,28 +214,13 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
     t.add(CC_BY, RDFS + "seeAlso", "https://creativecommons.org/licenses/by/4.0/")
     if opts.which != "ontology":
         t.add(ds, DCT + "source", CORDIS_DATASET) if _has_source(store, opts.which, "cordis", base) else None
-        t.add(CORDIS_DATASET, a, DCAT + "Dataset")
-        t.add(CORDIS_DATASET, DCT + "title", _lit("CORDIS - EU research projects under HORIZON EUROPE (2021-2027)", lang="en"))
-        t.add(CORDIS_DATASET, DCT + "description", _lit(CORDIS_ATTRIBUTION, lang="en"))
-        t.add(CORDIS_DATASET, DCT + "license", CC_BY)
-        t.add(CORDIS_DATASET, DCT + "publisher", PUBLICATIONS_OFFICE)
-        t.add(PUBLICATIONS_OFFICE, a, FOAF + "Agent")
-        t.add(PUBLICATIONS_OFFICE, FOAF + "name", _lit("Publications Office of the European Union", lang="en"))
-        t.add(CORDIS_DATASET, DCAT + "theme", THEME)
-        for k in ("CORDIS", "Horizon Europe", "research projects"):
-            t.add(CORDIS_DATASET, DCAT + "keyword", _lit(k, lang="en"))
+        _source_dataset(t, CORDIS_DATASET, "CORDIS - EU research projects under HORIZON EUROPE (2021-2027)",
+                        CORDIS_ATTRIBUTION, CC_BY, PUBLICATIONS_OFFICE, "Publications Office of the European Union",
+                        ("CORDIS", "Horizon Europe", "research projects"))
         if _has_source(store, opts.which, "openalex", base):
             t.add(ds, DCT + "source", OPENALEX_DATASET)
-            t.add(OPENALEX_DATASET, a, DCAT + "Dataset")
-            t.add(OPENALEX_DATASET, DCT + "title", _lit("OpenAlex", lang="en"))
-            t.add(OPENALEX_DATASET, DCT + "description", _lit(OPENALEX_NOTE, lang="en"))
-            t.add(OPENALEX_DATASET, DCT + "license", CC0)
-            t.add(OPENALEX_DATASET, DCT + "publisher", OURRESEARCH)
-            t.add(OURRESEARCH, a, FOAF + "Agent")
-            t.add(OURRESEARCH, FOAF + "name", _lit("OurResearch", lang="en"))
-            t.add(OPENALEX_DATASET, DCAT + "theme", THEME)
-            for k in ("OpenAlex", "scholarly works", "bibliographic data"):
-                t.add(OPENALEX_DATASET, DCAT + "keyword", _lit(k, lang="en"))
+            _source_dataset(t, OPENALEX_DATASET, "OpenAlex", OPENALEX_NOTE, CC0, OURRESEARCH, "OurResearch",
+                            ("OpenAlex", "scholarly works", "bibliographic data"))
             t.add(CC0, a, DCT + "LicenseDocument")
             _licence_type(t, CC0, "PublicDomain")
             t.add(rights, RDFS + "comment", _lit(OPENALEX_NOTE, lang="en"))
@@ -293,6 +278,23 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
         t.add(ds, VOID + "vocabulary", v)
     return t
 
+
+
+def _source_dataset(t, iri: str, title: str, description: str, licence: str, publisher: str,
+                    publisher_name: str, keywords: tuple[str, ...]) -> None:
+    """A source's dataset as DCAT-AP wants it described: title, description, licence, publisher,
+    theme, keywords."""
+    a = RDF + "type"
+    t.add(iri, a, DCAT + "Dataset")
+    t.add(iri, DCT + "title", _lit(title, lang="en"))
+    t.add(iri, DCT + "description", _lit(description, lang="en"))
+    t.add(iri, DCT + "license", licence)
+    t.add(iri, DCT + "publisher", publisher)
+    t.add(publisher, a, FOAF + "Agent")
+    t.add(publisher, FOAF + "name", _lit(publisher_name, lang="en"))
+    t.add(iri, DCAT + "theme", THEME)
+    for k in keywords:
+        t.add(iri, DCAT + "keyword", _lit(k, lang="en"))
 
 def _licence_type(t: _Triples, licence: str, kind: str) -> None:
     """``dct:type`` of a licence from the ADMS licence-type vocabulary (a ``skos:Concept``)."""
