@@ -82,6 +82,18 @@ class Store(ABC):
         moved into place when complete). By default, writes go through per-batch transactions."""
         yield self
 
+    @property
+    def in_staging(self) -> bool:
+        """Whether writes go to a staging copy that becomes the store only when complete (inside
+        :meth:`staged` on a store that has one): a first build may then write first and take out
+        what validation rejects before the swap."""
+        return False
+
+    def local_path(self) -> str | None:
+        """The folder other processes may open read-only (the staging copy inside :meth:`staged`),
+        or None for a store that is not on this machine's disk."""
+        return None
+
     def flush(self) -> None:
         """Make what was written durable (where the store buffers writes)."""
 
@@ -263,6 +275,15 @@ class EmbeddedStore(Store):
         done.touch()  # from here on the staging copy is complete: recovery finishes the swap
         _recover_staging(self._path)
         self._store, self._bulk = _open(self._path, False), False
+
+    @property
+    def in_staging(self) -> bool:
+        return self._bulk
+
+    def local_path(self) -> str | None:
+        if not self._read_only:
+            self._store.flush()
+        return str(_staging_paths(self._path)[0] if self._bulk else self._path)
 
     def quads(self, graph: str | None = None):
         g = ox.NamedNode(graph) if graph else None

@@ -34,7 +34,8 @@ def import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--progress", action=argparse.BooleanOptionalAction, default=None,
                    help="show a progress bar on stderr (default: only when stderr is a terminal)")
     p.add_argument("--jobs", "-j", type=int, metavar="N",
-                   help="worker processes reading and mapping records (default: all cores; 1: none)")
+                   help="worker processes reading and mapping records, and validating a first build "
+                        "(default: all cores; 1: none)")
     p.add_argument("--engine", choices=("fast", "pyshacl"), default=None,
                    help="SHACL engine validating each record (default: fast)")
     p.add_argument("--allow-foreign-iris", action="store_true",

@@ -27,6 +27,8 @@ def register(sub) -> None:
     a = sub.add_parser("audit", help="validate everything in the store against the SHACL shapes")
     _store_args(a)
     _common(a)
+    a.add_argument("--jobs", "-j", type=int, metavar="N",
+                   help="worker processes sharing the shapes out (default: all cores; 1: none)")
     a.set_defaults(func=cmd_audit)
 
 
@@ -85,7 +87,9 @@ def cmd_audit(args) -> int:
 
     with open_store_from_args(args, read_only=True) as store:
         try:
-            reports = validation.audit(store, args.engine)
+            from collabkg.importing.workers import default_jobs
+
+            reports = validation.audit(store, args.engine, args.jobs or default_jobs())
         except validation.Unsupported as e:
             raise UsageError(str(e)) from None
     validation.FORMATTERS[args.format](reports, sys.stdout)

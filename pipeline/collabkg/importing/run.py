@@ -14,11 +14,13 @@ from typing import Iterable
 import pyoxigraph as ox
 
 from collabkg.importing import stages
+from collabkg.importing.first_build import FirstBuild
 from collabkg.importing.summary import ImportSummary, Rejection
 from collabkg.importing.workers import default_jobs, ordered_map
 from collabkg.records import RecordError, RecordWarning
 from collabkg.resources import bundled_inputs, ontology_dir
 from collabkg.store import ONTOLOGY_GRAPH, Store
+from collabkg.validation.service import ImportValidator
 
 BATCH_RECORDS = 256
 
@@ -41,16 +43,21 @@ def ingest(
     store: Store,
     *,
     base: str | None = None,
-    validator=None,
+    validator: ImportValidator | None = None,
     progress: bool | None = None,
     err=sys.stderr,
     jobs: int | None = None,
     enrich: bool = True,
+    validate_once: bool = False,
 ) -> ImportSummary:
     """Import records from ``paths`` into ``store``; report problems on ``err``.
 
-    ``jobs``: worker processes for reading and mapping (default: all cores; 1 = in this process).
+    ``jobs``: worker processes for reading, mapping and (``validate_once``) validating (default:
+    all cores; 1 = in this process).
     ``enrich``: recompute links and themes afterwards (``build`` does it once at its end).
+    ``validate_once``: write everything first and validate once over the store, then take the
+    rejected records out (a first build into a staging copy, see :mod:`.first_build`); otherwise
+    each batch is validated against the store before it is written.
     """
     t0 = time.perf_counter()
     paths = [Path(p) for p in paths]
@@ -72,17 +79,22 @@ def ingest(
     batch: dict[str, stages.Mapped] = {}
     accepted_at: dict[str, str] = {}  # graph -> where its accepted record came from (this run)
     vocab_written: set[bytes] = set()  # shared vocabulary lines already written (this run)
+    once = FirstBuild(store, validator, workers) if validate_once else None
 
     def reject(problem: RecordError) -> None:
         summary.rejected.append(problem)
         print(problem, file=err)
-        _quarantine(validator, store, problem)
+        if validator is not None:
+            validator.quarantine_rejection(store, problem)
 
     def flush() -> None:
         if not batch:
             return
         t = time.perf_counter()
-        ok, rejected, warnings = stages.validate(list(batch.values()), store, validator)
+        if once is None:
+            ok, rejected, warnings = stages.validate(list(batch.values()), store, validator)
+        else:  # validated once at the end
+            ok, rejected, warnings = list(batch.values()), {}, {}
         st["validate"] += time.perf_counter() - t
         summary.warnings.update(warnings)
         summary.rejected_records += len(rejected)
@@ -95,12 +107,16 @@ def ingest(
                 dup = RecordWarning(m.file, m.record_id, "id", f"the same record twice in one import: {accepted_at[m.graph]} "
                                     f"and {m.where}; the later ({m.where}) wins")
                 summary.duplicates.append(dup)
-                print(dup, file=err)
+                if once is None:  # else said after validation: a rejected later version is no duplicate
+                    print(dup, file=err)
             else:
                 summary.accepted += 1
             accepted_at[m.graph] = m.where
         t = time.perf_counter()
-        summary.triples_written += stages.write(ok, store, vocab_written)
+        if once is None:
+            summary.triples_written += stages.write(ok, store, vocab_written)
+        else:
+            summary.triples_written += once.write(ok, vocab_written)
         st["write"] += time.perf_counter() - t
         batch.clear()
 
@@ -127,6 +143,15 @@ def ingest(
                 if len(batch) >= BATCH_RECORDS:
                     flush()
         flush()
+    if once is not None:
+        t = time.perf_counter()
+        summary.triples_written += once.finish_writes()
+        st["write"] += time.perf_counter() - t
+        t = time.perf_counter()
+        _apply(once.validate(), summary, err)
+        st["validate"] += time.perf_counter() - t
+        for dup in summary.duplicates:
+            print(dup, file=err)
     if enrich and summary.accepted:
         t = time.perf_counter()
         stages.enrich(store, base)
@@ -137,29 +162,40 @@ def ingest(
         summary.input_errors.append(f"{', '.join(map(str, paths)) or 'no input'}: nothing readable in the input")
     summary.triples_in_store = store.count_triples()
     summary.classes = class_counts(store)
-    summary.quarantine = getattr(validator, "quarantine_path", None)
+    summary.quarantine = validator.quarantine_path if validator is not None else None
     summary.seconds = time.perf_counter() - t0
     return summary
 
 
-def _quarantine(validator, store: Store, rejection: Rejection) -> None:
-    """Unreadable records go to the validator's quarantine file too (when it keeps one)."""
-    keep = getattr(validator, "quarantine_rejection", None)
-    if keep is not None:
-        keep(store, rejection)
+def _apply(verdict, summary: ImportSummary, err) -> None:
+    """Count what validation once over the store found, as per-batch validation counts it."""
+    summary.warnings.update(verdict.warnings)
+    for r in verdict.rejected:
+        summary.rejected.append(r)
+        print(r, file=err)
+    summary.rejected_records += len(verdict.rejected_records)
+    summary.accepted -= len(verdict.rejected_records) - len(verdict.restored)
+    # A record stated twice whose later version was rejected: the earlier version stands, and the
+    # later one is a rejected record rather than a superseded duplicate.
+    for record in verdict.restored:
+        i = next((i for i, d in enumerate(summary.duplicates) if d.record == record), None)
+        if i is not None:
+            summary.duplicates.pop(i)
 
 
-def build(store: Store, paths: Iterable[str | Path] | None = None, **kwargs) -> ImportSummary:
+def build(store: Store, paths: Iterable[str | Path] | None = None, validate_once: bool | None = None, **kwargs) -> ImportSummary:
     """Import the given inputs, or the bundled real data when none are given, then enrich.
 
     Into a store without records, the import goes into a staging copy that replaces the store
-    only when complete (see :meth:`Store.staged`)."""
+    only when complete (see :meth:`Store.staged`), and is validated once over the staging copy
+    (``validate_once``, default: whenever there is a staging copy; False: per batch, as ``ingest``)."""
     load_ontology(store)
     inputs = list(paths) if paths else bundled_inputs()
     kwargs["enrich"] = False
     if not store.has_records():
         with store.staged():
-            summary = ingest(inputs, store, **kwargs)
+            once = store.in_staging if validate_once is None else validate_once and store.in_staging
+            summary = ingest(inputs, store, validate_once=once, **kwargs)
         summary.store = store.location
     else:
         summary = ingest(inputs, store, **kwargs)

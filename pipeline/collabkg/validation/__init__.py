@@ -7,14 +7,14 @@ from collabkg.validation.engines import ENGINES, engine_name, run_pyshacl
 from collabkg.validation.results import (FORMATTERS, SEVERITIES, RecordReport, Result, conforms, format_json,
                                          format_text, format_turtle, report_graph)
 from collabkg.validation.service import (ImportValidator, audit, import_validator, map_for_validation, read_rdf,
-                                         record_graphs, record_shapes, validate, validate_batch, validate_files,
+                                         record_graphs, record_shapes, store_results, validate, validate_batch, validate_files,
                                          validate_graphs)
 from collabkg.validation.shapes import load_shapes, property_labels, shape_files, shape_messages, shapes_graph
 
 __all__ = [
     "COMPILERS", "SUPPORTED", "Unsupported", "ENGINES", "engine_name", "run_pyshacl", "FORMATTERS", "SEVERITIES",
     "RecordReport", "Result", "conforms", "format_json", "format_text", "format_turtle", "report_graph",
-    "ImportValidator", "audit", "import_validator", "map_for_validation", "read_rdf", "record_graphs", "record_shapes",
+    "ImportValidator", "audit", "import_validator", "map_for_validation", "read_rdf", "record_graphs", "record_shapes", "store_results",
     "validate", "validate_batch", "validate_files", "validate_graphs", "load_shapes", "property_labels", "shape_files",
     "shape_messages", "shapes_graph",
 ]

@@ -16,6 +16,7 @@ import pyoxigraph as ox
 
 from collabkg.namespaces import RDF, RDFS, XSD
 from collabkg.validation.compile import ShapesIndex, Unsupported
+from collabkg.validation.prefilter import suspects_query
 from collabkg.validation.results import Result
 from collabkg.validation.shapes import SH, nt, path_text
 
@@ -112,12 +113,13 @@ class FastEngine:
         self._active: set = set()
         self.shapes = index.targeted()  # compiles every shape reachable from a target (or refuses)
 
-    def run(self, classes: set[str] | None = None) -> list[Result]:
-        """Every targeted shape; with ``classes``, shapes whose targets are only classes none of
-        which has an instance are skipped (a batch of projects needs no publication checks)."""
+    def run(self, classes: set[str] | None = None, only: set[str] | None = None) -> list[Result]:
+        """Every targeted shape (or those whose id is in ``only``); with ``classes``, shapes whose
+        targets are only classes none of which has an instance are skipped (a batch of projects
+        needs no publication checks)."""
         out = []
         for shape in self.shapes:
-            if shape.deactivated:
+            if shape.deactivated or (only is not None and shape.id not in only):
                 continue
             if classes is not None and shape.targets and all(k == "class" for k, _ in shape.targets) \
                     and not any(t.value in classes for _, t in shape.targets) and not self._has_subclasses(shape):
@@ -221,6 +223,12 @@ class FastEngine:
         """(results, the focus nodes that do not conform)."""
         if shape.deactivated or not foci:
             return [], set()
+        if pattern is not None and not self.data.written and (q := suspects_query(shape, pattern)) is not None:
+            # Over a whole store: only the focus nodes that might violate the shape are checked.
+            suspects = {r["this"] for r in self.data.query(q)}
+            foci, pattern = {f for f in foci if f in suspects or not isinstance(f, ox.NamedNode)}, None
+            if not foci:
+                return [], set()
         fv = self.values(shape.path, foci, pattern) if shape.path is not None else {f: [f] for f in foci}
         results: list[Result] = []
         failed: set = set()

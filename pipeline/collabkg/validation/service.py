@@ -37,8 +37,8 @@ def record_shapes() -> ShapesIndex:
     return ShapesIndex(shapes_graph())
 
 
-def run_fast(data: Data, index: ShapesIndex | None = None, classes: set[str] | None = None) -> list[Result]:
-    return FastEngine(index or record_shapes(), data).run(classes)
+def run_fast(data: Data, index: ShapesIndex | None = None, classes: set[str] | None = None, only: set[str] | None = None) -> list[Result]:
+    return FastEngine(index or record_shapes(), data).run(classes, only)
 
 
 def _rdflib_graph(triples):
@@ -117,14 +117,64 @@ def validate(inputs, store=None, engine: str | None = None, iris=None, batch: in
     yield from validate_batch(pending, store, engine)
 
 
-def audit(store, engine: str | None = None) -> list[RecordReport]:
+def audit(store, engine: str | None = None, jobs: int = 1) -> list[RecordReport]:
     """Validate everything in the store: one report per record graph (empty when the record
     conforms), each result under exactly one record (as ``build`` counts them)."""
+    return _group_by_graph(store, store_results(store, engine, jobs))
+
+
+def store_results(store, engine: str | None = None, jobs: int = 1) -> list[Result]:
+    """Every validation result over the whole store (the union of its graphs). On an embedded store
+    with ``jobs`` > 1, the shapes are shared out to that many worker processes, each reading the store
+    read-only (the caller must not write meanwhile); the results are the same as on one core."""
     if engine_name(engine) == "pyshacl":
-        results = run_pyshacl(_rdflib_graph(store.quads()), shapes_graph())
-    else:
-        results = run_fast(Data(store.query))
-    return _group_by_graph(store, results)
+        return run_pyshacl(_rdflib_graph(store.quads()), shapes_graph())
+    path = store.local_path()
+    shapes = record_shapes().targeted()
+    if jobs <= 1 or path is None or len(shapes) < 2 or any(not s.id.startswith("<") for s in shapes):
+        return run_fast(Data(store.query))
+    from collabkg.importing.workers import ordered_map
+
+    parts = _share_out(store, shapes, jobs)
+    results: set[Result] = set()
+    for found, error in ordered_map(_shapes_on_store, [(path, tuple(p)) for p in parts], len(parts)):
+        if error:
+            raise RuntimeError(error)
+        results.update(found)
+    return sorted(results, key=Result.sort_key)
+
+
+def _share_out(store, shapes, n: int) -> list[list[str]]:
+    """Shape ids in ``n`` parts of about equal work: focus nodes × checks per shape, greatest first."""
+    counts = {r["c"].value: int(r["n"].value) for r in store.query("SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")}
+
+    def checks(shape) -> int:
+        return 1 + len(shape.constraints) + sum(checks(p) for p in shape.properties)
+
+    def weight(shape) -> int:
+        foci = sum(counts.get(t.value, 0) if k == "class" else 100 for k, t in shape.targets)
+        return max(1, foci) * checks(shape)
+
+    parts: list[tuple[int, list[str]]] = [(0, []) for _ in range(n)]
+    for shape in sorted(shapes, key=weight, reverse=True):
+        i = min(range(n), key=lambda j: parts[j][0])
+        parts[i] = (parts[i][0] + weight(shape), parts[i][1] + [shape.id])
+    return [ids for _, ids in parts if ids]
+
+
+def _shapes_on_store(job: tuple[str, tuple[str, ...]]) -> tuple[list[Result], str | None]:
+    """A worker's part of :func:`store_results`: plain data back (results, or an error message)."""
+    from collabkg.store import EmbeddedStore
+
+    path, ids = job
+    try:
+        store = EmbeddedStore(path, read_only=True)
+        try:
+            return run_fast(Data(store.query), only=set(ids)), None
+        finally:
+            store.close()
+    except Exception as e:  # noqa: BLE001 - crosses a process boundary as text
+        return [], f"validation worker: {type(e).__name__}: {e}"
 
 
 def record_graphs(store) -> list[str]:
@@ -136,13 +186,18 @@ def _is_record_graph(g: str) -> bool:
     return not g.startswith(ONTOLOGY_GRAPH) and re.search(r"/graph/(cordis|openalex|turtle|jsonld)/[^/]+$", g) is not None
 
 
-def _group_by_graph(store, results: list[Result]) -> list[RecordReport]:
+def focus_graphs(store, foci) -> dict[str, list[str]]:
+    """The named graphs in which each focus node (N-Triples IRI) is a subject."""
     graphs: dict[str, list[str]] = defaultdict(list)
-    foci = sorted({r.focus for r in results if r.focus.startswith("<")})
-    for chunk in _chunks(foci, 1000):
+    for chunk in _chunks(sorted(f for f in foci if f.startswith("<")), 1000):
         rows = store.query("SELECT DISTINCT ?s ?g WHERE { VALUES ?s { %s } GRAPH ?g { ?s ?p ?o } }" % " ".join(chunk))
         for row in rows:
             graphs[str(row["s"])].append(row["g"].value)
+    return graphs
+
+
+def _group_by_graph(store, results: list[Result]) -> list[RecordReport]:
+    graphs = focus_graphs(store, {r.focus for r in results})
     reports: dict[str, RecordReport] = {g: RecordReport(file=store.location, record=_record_id(g), graph=g) for g in record_graphs(store)}
     for r in results:
         # One home per result: the focus node's record graph (a node in several graphs, e.g. its
@@ -194,10 +249,18 @@ class ImportValidator:
         self._counted: set = set()
 
     def __call__(self, items, store):
+        """Validate a batch of mapped records against the store: (rejected, warning counts)."""
         t0 = time.perf_counter()
+        verdict = self.judge(validate_batch(items, store, self.engine), store)
+        self.seconds += time.perf_counter() - t0
+        return verdict
+
+    def judge(self, reports, store) -> tuple[dict[str, list[RecordError]], Counter]:
+        """Turn record reports into the import's verdict: the records with a violation (record id ->
+        their reasons; also written to the quarantine file) and the warnings, each result counted once."""
         rejected: dict[str, list] = {}
         warnings: Counter = Counter()
-        for rep in validate_batch(items, store, self.engine):
+        for rep in reports:
             for r in rep.results:
                 # A result about a node several records describe is counted once, as audit lists it.
                 if r.severity != "Violation" and r.key() not in self._counted:
@@ -209,7 +272,6 @@ class ImportValidator:
                     for r in rep.violations
                 ]
                 self._write(store, {"file": rep.file, "record": rep.record, "graph": rep.graph, "results": [r.as_dict() for r in rep.results]})
-        self.seconds += time.perf_counter() - t0
         return rejected, warnings
 
     def quarantine_rejection(self, store, rejection) -> None:

@@ -1,0 +1,197 @@
+"""A first build: write every record into the staging copy without per-batch validation, validate
+once over the whole staging store (the compiled checks, on every core), then take the rejected
+records out before the swap.
+
+``ingest`` into a store that already holds records validates each batch against the store
+(:func:`collabkg.importing.stages.validate`). A first build has nothing to validate against until
+everything is in, and one pass of the compiled checks over the loaded data costs less than a pass
+per batch, each with its own data graph. The verdict is the same (tests/test_first_build.py):
+
+* a result about a node of a record's own graph belongs to that record; a result about a shared
+  entity (organisation, person, work, vocabulary term) belongs to the records whose description of
+  it is the one stored (the latest), as a batch blames the record describing it;
+* a rejected record's own graph is removed; an entity it described goes back to the latest
+  description by a record that was not rejected (or away, if there is none); if anything went back,
+  the checks run again, as per-batch validation would have checked that description;
+* a record stated twice in one import whose later version is rejected keeps its earlier version
+  (its own graph; per batch, the earlier version would have been written before the later one
+  was checked).
+"""
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import pyoxigraph as ox
+
+from collabkg.importing.stages import Mapped
+from collabkg.records import RecordError
+from collabkg.validation.results import RecordReport
+from collabkg.validation.service import ImportValidator, focus_graphs, store_results
+
+SPOOL_BYTES = 32 << 20  # N-Quads gathered before one bulk load (fewer, larger loads are faster)
+MAX_ROUNDS = 5  # validation rounds: a round after the first only checks descriptions put back
+
+
+@dataclass
+class _Version:
+    """One description of a shared entity and the record versions (their numbers) that stated it."""
+
+    nt: bytes
+    records: list[int] = field(default_factory=list)
+
+
+@dataclass
+class Verdict:
+    rejected: list[RecordError] = field(default_factory=list)
+    rejected_records: list[str] = field(default_factory=list)  # graphs of the rejected records
+    restored: list[str] = field(default_factory=list)  # ids of records whose earlier version went back
+    warnings: Counter = field(default_factory=Counter)
+
+
+class FirstBuild:
+    """The write and validate stages of a first build into a staging store.
+
+    Every record written gets a number (a record stated twice gets two); entity descriptions name
+    the numbers that stated them, so that taking out a rejected version takes out exactly what it said.
+    """
+
+    def __init__(self, store, validator: ImportValidator | None, jobs: int = 1):
+        self.store = store
+        self.validator = validator
+        self.jobs = jobs
+        self.written: list[Mapped] = []  # number -> the record version (bytes dropped)
+        self.current: dict[str, int] = {}  # own graph -> the number of the version stored there
+        self.earlier: dict[str, list[tuple[int, bytes]]] = {}  # own graph -> superseded versions
+        self.entities: dict[str, list[_Version]] = {}  # entity graph -> its distinct descriptions, in order
+        self._own: dict[str, bytes] = {}
+        self._vocab: dict[str, list[bytes]] = {}
+        self._spooled = 0
+
+    # --- write ---------------------------------------------------------------------------------
+
+    def write(self, batch: list[Mapped], vocab_written: set[bytes]) -> int:
+        """Stage a batch: own graphs and new vocabulary lines go to the store in large bulk loads;
+        entity descriptions are kept (distinct ones only) until :meth:`finish_writes`. Returns
+        the triples of the own graphs and vocabulary (entities count when written)."""
+        n = 0
+        for m in batch:
+            if m.graph in self.current:  # the same record again: the later wins, the earlier is kept aside
+                self.earlier.setdefault(m.graph, []).append((self.current[m.graph], self._stored_own(m.graph)))
+            seq = len(self.written)
+            self.written.append(m._replace(own=b"", entities=(), vocab=b""))
+            self.current[m.graph] = seq
+            self._own[m.graph] = m.own
+            self._spooled += len(m.own)
+            n += m.own.count(b"\n")
+            for g, nt in m.entities:
+                versions = self.entities.setdefault(g, [])
+                if not versions or versions[-1].nt != nt:
+                    versions.append(_Version(nt))
+                versions[-1].records.append(seq)
+            for line in m.vocab.splitlines(keepends=True):
+                if line not in vocab_written:
+                    vocab_written.add(line)
+                    self._vocab.setdefault(m.vocab_graph, []).append(line)
+                    self._spooled += len(line)
+                    n += 1
+        if self._spooled >= SPOOL_BYTES:
+            self._load_spool()
+        return n
+
+    def _stored_own(self, graph: str) -> bytes:
+        if graph in self._own:
+            return self._own[graph]
+        return ox.serialize((q.triple for q in self.store.quads(graph)), format=ox.RdfFormat.N_TRIPLES)
+
+    def _load_spool(self) -> None:
+        if self._own or self._vocab:
+            self.store.replace_graphs_ntriples(self._own, {g: b"".join(ls) for g, ls in self._vocab.items()})
+        self._own, self._vocab, self._spooled = {}, {}, 0
+
+    def finish_writes(self) -> int:
+        """Load what is still gathered, and every entity graph with its latest description.
+        Returns the entity triples written."""
+        self._load_spool()
+        n = 0
+        chunk: dict[str, bytes] = {}
+        size = 0
+        for g, versions in self.entities.items():
+            chunk[g] = versions[-1].nt
+            size += len(versions[-1].nt)
+            n += versions[-1].nt.count(b"\n")
+            if size >= SPOOL_BYTES:
+                self.store.replace_graphs_ntriples(chunk)
+                chunk, size = {}, 0
+        if chunk:
+            self.store.replace_graphs_ntriples(chunk)
+        return n
+
+    # --- validate ------------------------------------------------------------------------------
+
+    def validate(self) -> Verdict:
+        """The compiled checks once over the staging store, then the rejected records taken out."""
+        verdict = Verdict()
+        if self.validator is None:
+            return verdict
+        out: set[int] = set()  # numbers of the rejected versions
+        for _ in range(MAX_ROUNDS):
+            rejected, warnings = self.validator.judge(self._reports(), self.store)
+            verdict.warnings.update(warnings)
+            new = [g for g, seq in self.current.items() if seq not in out and self.written[seq].record_id in rejected]
+            if not new:
+                break
+            for g in new:
+                verdict.rejected.extend(rejected[self.written[self.current[g]].record_id])
+                out.add(self.current[g])
+            if not self._take_out(new, verdict):
+                break
+        return verdict
+
+    def _reports(self) -> list[RecordReport]:
+        """This round's results, shared out to the record versions now stored (not those taken out)."""
+        results = store_results(self.store, self.validator.engine, self.jobs)
+        homes = focus_graphs(self.store, {r.focus for r in results})
+        reports: dict[int, RecordReport] = {}
+        for r in results:
+            owners: dict[int, None] = {}
+            for g in homes.get(r.focus, ()):
+                if g in self.current:
+                    owners[self.current[g]] = None
+                elif g in self.entities:
+                    owners.update(dict.fromkeys(self.entities[g][-1].records))
+            for seq in owners:
+                m = self.written[seq]
+                if self.current.get(m.graph) != seq:
+                    continue
+                rep = reports.get(seq) or reports.setdefault(seq, RecordReport(m.file, m.record_id, m.graph))
+                rep.results.append(r)
+        return list(reports.values())
+
+    def _take_out(self, graphs: list[str], verdict: Verdict) -> bool:
+        """Remove rejected record versions, put back what they replaced; True if anything went back."""
+        changed: dict[str, bytes] = {}  # graph -> its content from now on (b"": removed)
+        gone = {self.current[g] for g in graphs}
+        for g in graphs:
+            verdict.rejected_records.append(g)
+            earlier = self.earlier.pop(g, None)
+            if earlier:  # the same record stated earlier in this import: that version stands
+                self.current[g], changed[g] = earlier[-1]
+                verdict.restored.append(self.written[self.current[g]].record_id)
+            else:
+                del self.current[g]
+                changed[g] = b""
+        for g, versions in list(self.entities.items()):
+            if not gone.intersection(versions[-1].records):
+                continue
+            for v in versions:
+                v.records = [r for r in v.records if r not in gone]
+            kept = [v for v in versions if v.records]
+            if kept:
+                self.entities[g] = kept
+            else:
+                del self.entities[g]
+            changed[g] = kept[-1].nt if kept else b""
+        # Inside the staging copy, replacing a graph drops its old content first.
+        self.store.replace_graphs_ntriples(changed)
+        return any(changed.values())
