@@ -14,20 +14,8 @@ from typing import Iterator
 
 from lxml import etree
 
-from collabkg.records import (
-    Address,
-    Coded,
-    Field,
-    Organisation,
-    Participation,
-    Project,
-    ProgrammePart,
-    Publication,
-    RecordError,
-    RecordFailure,
-    RecordWarning,
-    SourceRecord,
-)
+from collabkg.records import RecordError, RecordFailure, RecordWarning, SourceRecord
+from collabkg.records.cordis import Address, Coded, Field, Organisation, Participation, Project, ProgrammePart, Publication
 from collabkg import reference
 from collabkg.namespaces import normalise_doi
 from collabkg.sources.text import unescape_text
