@@ -39,6 +39,7 @@ import pyoxigraph as ox
 import yaml
 
 from collabkg import errors
+from collabkg.mapping import plain_decimal
 from collabkg.namespaces import COUNTRY, XSD
 
 TYPES = ("iri", "literal", "integer", "decimal", "date", "country")
@@ -516,8 +517,7 @@ def plain(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        s = format(value, "f")
-        return (s.rstrip("0").rstrip(".") or "0") if "." in s else s
+        return plain_decimal(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)
