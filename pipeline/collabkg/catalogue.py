@@ -48,13 +48,16 @@ _HEADER_KEYS = {"summary", "description", "params", "columns", "keywords"}
 _PARAM_KEYS = {"name", "type", "description", "default", "allowed", "required", "min", "max", "clause"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _QUERY_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-# Tokens of the query body that matter here; strings, IRIs and comments are matched first so
-# that a '#', '?_x' or 'WHERE {' inside them is not mistaken for code.
-_TOKENS = re.compile(
-    r'''(?P<comment>\#[^\n]*)
+# The parts of SPARQL text that are never code: comments, strings (all four quotings) and IRIs. Every
+# tokeniser of query text (here and server/sparql.py) matches them first (a verbose pattern, re.X),
+# so that a '#', '?_x', '{' or keyword inside them is not mistaken for code.
+SPARQL_OPAQUE = r'''(?P<comment>\#[^\n]*)
       | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
                    |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-      | (?P<iri><[^<>"{}|^`\\\s]*>)
+      | (?P<iri><[^<>"{}|^`\\\s]*>)'''
+# Tokens of the query body that matter here.
+_TOKENS = re.compile(
+    SPARQL_OPAQUE + r'''
       | (?P<param>[?$]_(?P<pname>[A-Za-z0-9_]+))
       | (?P<where>\bWHERE\s*\{)
       | (?P<open>\{)

@@ -12,16 +12,13 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
+from collabkg.catalogue import SPARQL_OPAQUE
 from collabkg.namespaces import PREFIXES, XSD
 from collabkg.results import json_term
 
-# Tokens that matter for the guards; strings, IRIs and comments first, so that a keyword inside
-# them is not mistaken for code.
+# Tokens that matter for the guards (comments, strings and IRIs first: see SPARQL_OPAQUE).
 _TOKENS = re.compile(
-    r'''(?P<comment>\#[^\n]*)
-      | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
-                   |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-      | (?P<iri><[^<>"{}|^`\\\s]*>)
+    SPARQL_OPAQUE + r'''
       | (?P<word>[A-Za-z_][\w-]*)''',
     re.X,
 )
