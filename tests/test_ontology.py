@@ -414,8 +414,9 @@ def _check_emitted(onto: rdflib.Graph, triples) -> list[str]:
 def _full_record():
     """A synthetic CORDIS record with every field filled, so that rare fields are exercised too."""
     from collabkg import records as r
+    from collabkg.records import cordis as c
 
-    org = r.Organisation(
+    org = c.Organisation(
         pic="999999999",
         rcn="1",
         legal_name="Example University",
@@ -425,16 +426,16 @@ def _full_record():
         url="https://example.org",
         country="GR",
         source_country="EL",
-        address=r.Address("Street 1", "PB 2", "12345", "Athens", "GR", Decimal("37.9"), Decimal("23.7")),
-        activity_type=r.Coded("HES", "Higher or Secondary Education Establishments"),
-        nuts=r.Coded("EL303", "Central Athens"),
+        address=c.Address("Street 1", "PB 2", "12345", "Athens", "GR", Decimal("37.9"), Decimal("23.7")),
+        activity_type=c.Coded("HES", "Higher or Secondary Education Establishments"),
+        nuts=c.Coded("EL303", "Central Athens"),
     )
-    part = r.Participation(org, "coordinator", 1, Decimal("1.5"), Decimal("1.5"), Decimal("2"), False, True)
+    part = c.Participation(org, "coordinator", 1, Decimal("1.5"), Decimal("1.5"), Decimal("2"), False, True)
     return r.SourceRecord(
         "cordis",
         "synthetic.xml",
         "101000001",
-        r.Project(
+        c.Project(
             grant="101000001",
             rcn="2",
             acronym="EX",
@@ -454,15 +455,15 @@ def _full_record():
             language="en",
             content_update=datetime(2024, 1, 1, 12, 0),
             last_update=datetime(2024, 1, 2, 12, 0),
-            call=r.Coded("HORIZON-CL5-2021-D3", "A call"),
-            sub_call=r.Coded("HORIZON-CL5-2021-D3-02", "A sub-call"),
-            topics=(r.Coded("HORIZON-CL5-2021-D3-02-01", "A topic"),),
-            programme_parts=(r.ProgrammePart("HORIZON.2.5", "Climate", main=True, framework="HORIZON", parents=("HORIZON.2", "HORIZON")),),
-            funding_scheme=r.Coded("HORIZON-RIA", "Research and Innovation Action"),
-            fields=(r.Field(("25", "67"), ("natural sciences", "physics")),),
+            call=c.Coded("HORIZON-CL5-2021-D3", "A call"),
+            sub_call=c.Coded("HORIZON-CL5-2021-D3-02", "A sub-call"),
+            topics=(c.Coded("HORIZON-CL5-2021-D3-02-01", "A topic"),),
+            programme_parts=(c.ProgrammePart("HORIZON.2.5", "Climate", main=True, framework="HORIZON", parents=("HORIZON.2", "HORIZON")),),
+            funding_scheme=c.Coded("HORIZON-RIA", "Research and Innovation Action"),
+            fields=(c.Field(("25", "67"), ("natural sciences", "physics")),),
             euroscivoc_validated=True,
             participations=(part,),
-            publications=(r.Publication("10.1000/XYZ", "A paper", 2024, "A journal"),),
+            publications=(c.Publication("10.1000/XYZ", "A paper", 2024, "A journal"),),
         ),
     )
 

@@ -198,7 +198,7 @@ def test_works_without_doi_are_keyed_by_openalex_id():
 def test_a_doi_known_to_both_sources_is_one_work():
     """CORDIS project publications and OpenAlex works with one DOI (any case) meet on one node."""
     from collabkg.mapping import cordis
-    from collabkg.records import Publication
+    from collabkg.records.cordis import Publication
 
     w = next(w for w in WORK_LIST if w["doi"])
     doi = w["doi"].replace("https://doi.org/", "")

@@ -39,6 +39,7 @@ import pyoxigraph as ox
 import yaml
 
 from collabkg import errors
+from collabkg.mapping import plain_decimal
 from collabkg.namespaces import COUNTRY, XSD
 
 TYPES = ("iri", "literal", "integer", "decimal", "date", "country")
@@ -47,13 +48,16 @@ _HEADER_KEYS = {"summary", "description", "params", "columns", "keywords"}
 _PARAM_KEYS = {"name", "type", "description", "default", "allowed", "required", "min", "max", "clause"}
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 _QUERY_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
-# Tokens of the query body that matter here; strings, IRIs and comments are matched first so
-# that a '#', '?_x' or 'WHERE {' inside them is not mistaken for code.
-_TOKENS = re.compile(
-    r'''(?P<comment>\#[^\n]*)
+# The parts of SPARQL text that are never code: comments, strings (all four quotings) and IRIs. Every
+# tokeniser of query text (here and server/sparql.py) matches them first (a verbose pattern, re.X),
+# so that a '#', '?_x', '{' or keyword inside them is not mistaken for code.
+SPARQL_OPAQUE = r'''(?P<comment>\#[^\n]*)
       | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
                    |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-      | (?P<iri><[^<>"{}|^`\\\s]*>)
+      | (?P<iri><[^<>"{}|^`\\\s]*>)'''
+# Tokens of the query body that matter here.
+_TOKENS = re.compile(
+    SPARQL_OPAQUE + r'''
       | (?P<param>[?$]_(?P<pname>[A-Za-z0-9_]+))
       | (?P<where>\bWHERE\s*\{)
       | (?P<open>\{)
@@ -516,8 +520,7 @@ def plain(value) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, Decimal):
-        s = format(value, "f")
-        return (s.rstrip("0").rstrip(".") or "0") if "." in s else s
+        return plain_decimal(value)
     if isinstance(value, date):
         return value.isoformat()
     return str(value)

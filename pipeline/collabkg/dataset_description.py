@@ -32,16 +32,13 @@ import pyoxigraph as ox
 
 from collabkg.files import sha256
 from collabkg import export as ex
-from collabkg.namespaces import ONTOLOGY_GRAPH
-from collabkg.namespaces import CKG, DCT, FOAF, RDF, RDFS, SKOS, XSD, IRIs
+from collabkg.namespaces import (
+    CKG, DCAT, DCT, EU_AUTHORITY as EU, FOAF, ONTOLOGY_GRAPH, RDF, RDFS, SKOS, VOID, W3C_FORMATS, XSD, IRIs,
+)
 
-DCAT = "http://www.w3.org/ns/dcat#"
-VOID = "http://rdfs.org/ns/void#"
 SPDX = "http://spdx.org/rdf/terms#"
 ADMS = "http://www.w3.org/ns/adms#"
-EU = "http://publications.europa.eu/resource/authority/"
 IANA = "https://www.iana.org/assignments/media-types/"
-W3C_FORMATS = "http://www.w3.org/ns/formats/"
 
 CORDIS_ATTRIBUTION = "Source: CORDIS, © European Union, CC BY 4.0"
 OPENALEX_NOTE = "OpenAlex data: CC0 1.0 (public domain dedication), from OpenAlex (OurResearch)"

@@ -37,8 +37,10 @@ from typing import Callable, Iterable, Iterator
 import pyoxigraph as ox
 
 from collabkg import errors
-from collabkg.namespaces import ONTOLOGY_GRAPH
-from collabkg.namespaces import CKG, COUNTRY, DCT, FOAF, ORG, OWL, PROV, RDF, RDFS, SCHEMA, SKOS, XSD, IRIs
+from collabkg.namespaces import (
+    CKG, COUNTRY, DCAT, DCT, EU_AUTHORITY, FOAF, INSTANCE_SEGMENTS, ONTOLOGY_GRAPH, ORG, ORG_NS, OWL, PROV, RDF, RDFS,
+    SCHEMA, SKOS, VOID, XSD, IRIs,
+)
 
 CHUNK_CHARS = 48_000_000  # characters of records held before a sorted chunk is spilled to disk
 RDF_TYPE = f"<{RDF}type>"
@@ -75,12 +77,10 @@ KNOWN_PREFIXES: list[tuple[str, str]] = [
     ("vann", "http://purl.org/vocab/vann/"), ("eurio", "http://data.europa.eu/s66#"),
     ("fabio", "http://purl.org/spar/fabio/"), ("frapo", "http://purl.org/cerif/frapo/"),
     ("geo", "http://www.w3.org/2003/01/geo/wgs84_pos#"), ("prism", "http://prismstandard.org/namespaces/basic/2.0/"),
-    ("pro", "http://purl.org/spar/pro/"), ("dcat", "http://www.w3.org/ns/dcat#"), ("void", "http://rdfs.org/ns/void#"),
-    ("eucountry", "http://publications.europa.eu/resource/authority/country/"),
-    ("ckg", CKG), ("ckgc", COUNTRY), ("ckgorg", "https://w3id.org/collabkg/org/"),
+    ("pro", "http://purl.org/spar/pro/"), ("dcat", DCAT), ("void", VOID),
+    ("eucountry", EU_AUTHORITY + "country/"),
+    ("ckg", CKG), ("ckgc", COUNTRY), ("ckgorg", ORG_NS),
 ]
-# First path segments of the IRIs minted under the base (collabkg.namespaces.IRIs).
-from collabkg.namespaces import INSTANCE_SEGMENTS  # noqa: E402  (the one list, derived from namespaces.py)
 
 # A local name written as a prefixed name only when it needs no escaping in Turtle and SPARQL.
 _LOCAL = re.compile(r"[A-Za-z0-9_](?:[A-Za-z0-9_.-]*[A-Za-z0-9_-])?")

@@ -25,6 +25,11 @@ FOAF = "http://xmlns.com/foaf/0.1/"
 ORG = "http://www.w3.org/ns/org#"
 PROV = "http://www.w3.org/ns/prov#"
 SH = "http://www.w3.org/ns/shacl#"
+DCAT = "http://www.w3.org/ns/dcat#"
+VOID = "http://rdfs.org/ns/void#"
+W3C_FORMATS = "http://www.w3.org/ns/formats/"
+# The EU Publications Office authority tables (countries, licences, file types, ...).
+EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
 DOI_RESOLVER = "https://doi.org/"
 # The ontology and reference data (one named graph per ontology/*.ttl file, under this prefix).
 ONTOLOGY_GRAPH = "https://w3id.org/collabkg/graph/ontology/"

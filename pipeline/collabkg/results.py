@@ -8,6 +8,7 @@ from typing import TextIO
 import pyoxigraph as ox
 
 from collabkg.catalogue import plain as plain_value
+from collabkg.namespaces import XSD
 
 
 # Formats of rows (SELECT results, stored-query results): the choices of `sparql` and `query`.
@@ -32,7 +33,7 @@ def json_term(term):
     d = {"type": "literal", "value": term.value}
     if term.language:
         d["xml:lang"] = term.language
-    elif term.datatype and term.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+    elif term.datatype and term.datatype.value != XSD + "string":
         d["datatype"] = term.datatype.value
     return d
 

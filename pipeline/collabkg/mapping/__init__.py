@@ -42,7 +42,7 @@ def literal(value, lang: str | None = None):
     if isinstance(value, int):
         return ox.Literal(str(value), datatype=_XSD_INTEGER)
     if isinstance(value, Decimal):
-        return ox.Literal(_plain_decimal(value), datatype=_XSD_DECIMAL)
+        return ox.Literal(plain_decimal(value), datatype=_XSD_DECIMAL)
     if isinstance(value, datetime):
         return ox.Literal(value.isoformat(), datatype=_XSD_DATETIME)
     if isinstance(value, date):
@@ -56,8 +56,11 @@ def any_uri(value: str | None):
     return None if value is None else ox.Literal(value.strip(), datatype=_XSD_ANYURI)
 
 
-def _plain_decimal(d: Decimal) -> str:
-    # xsd:decimal canonical-ish form: no exponent, at least one digit after a point is not required.
+def plain_decimal(d: Decimal) -> str:
+    """A decimal as an xsd:decimal lexical form: no exponent, no trailing zeros after the point
+    (``Decimal("1.50")`` -> ``1.5``, ``Decimal("2.00")`` -> ``2``, ``Decimal("1E+2")`` -> ``100``).
+
+    The one place a Decimal becomes text: literals in the graph and plain values of query results."""
     s = format(d, "f")
     if "." in s:
         s = s.rstrip("0").rstrip(".") or "0"

@@ -14,7 +14,8 @@ import pyoxigraph as ox
 
 from collabkg.mapping import LABEL, A, BlockBuilder, EntityBlocks, Triples, any_uri, ckg, literal
 from collabkg.namespaces import IRIs, SKOS, country, doi_iri
-from collabkg.records import Coded, Field, Organisation, Participation, Project, ProgrammePart, Publication, SourceRecord
+from collabkg.records import SourceRecord
+from collabkg.records.cordis import Coded, Field, Organisation, Participation, Project, ProgrammePart, Publication
 
 PREF_LABEL = ox.NamedNode(SKOS + "prefLabel")
 BROADER = ox.NamedNode(SKOS + "broader")

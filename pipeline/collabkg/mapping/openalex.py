@@ -16,7 +16,7 @@ from functools import lru_cache
 from collabkg.mapping import LABEL, A, BlockBuilder, EntityBlocks, Triples, ckg, literal
 from collabkg.namespaces import IRIs, country, doi_iri
 from collabkg.records import SourceRecord
-from collabkg.records_openalex import Authorship, Award, Funder, Institution, Person, Topic, Work
+from collabkg.records.openalex import Authorship, Award, Funder, Institution, Person, Topic, Work
 
 
 def map_record(rec: SourceRecord, iris: IRIs) -> Triples:

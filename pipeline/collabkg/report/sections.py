@@ -13,6 +13,13 @@ def _largest(r) -> list[str]:
     return [row["country"] for row in r.run("oic-country-summary").records()[:LARGEST]]
 
 
+def _partner_bars(r, png: str, rows: list[dict], title: str):
+    """Horizontal bars of projects shared per partner country, OIC member states in their own colour."""
+    return charts.bars(r.png(png), [x["country"] for x in rows], [x["projects"] for x in rows],
+                       title=title, xlabel="projects shared (count)", ylabel="partner country", horizontal=True,
+                       colours=[charts.OIC_COLOUR if x["country"] in r.oic else charts.OTHER_COLOUR for x in rows])
+
+
 def network(r) -> None:
     r.h(2, "Collaboration network of countries", "network")
     params = {"min_projects": 20}
@@ -45,10 +52,7 @@ def per_country(r) -> None:
         r.h(3, f"{name} ({c})")
         p = {"country": c}
         partners = r.run("partner-countries", **p).records()[:10]
-        png = charts.bars(r.png(f"{c}-partners"), [x["country"] for x in partners], [x["projects"] for x in partners],
-                          title=f"Top partner countries of {name}", xlabel="projects shared (count)",
-                          ylabel="partner country", horizontal=True,
-                          colours=[charts.OIC_COLOUR if x["country"] in r.oic else charts.OTHER_COLOUR for x in partners])
+        png = _partner_bars(r, f"{c}-partners", partners, f"Top partner countries of {name}")
         r.figure(png, f"Top partner countries of {name}", "partner-countries", p)
         years = r.run("projects-per-year", **p).records()
         png = charts.bars(r.png(f"{c}-years"), [str(x["year"]) for x in years], [x["projects"] for x in years],
@@ -124,10 +128,7 @@ def health(r) -> None:
     for c in ["SA"] + [c for c in _largest(r) if c != "SA"][:2]:
         p = {"country": c, "theme": "health"}
         rows = r.run("theme-partners", **p).records()[:10]
-        png = charts.bars(r.png(f"{c}-health"), [x["country"] for x in rows], [x["projects"] for x in rows],
-                          title=f"Partners of {r.names.get(c, c)} in health projects", xlabel="projects shared (count)",
-                          ylabel="partner country", horizontal=True,
-                          colours=[charts.OIC_COLOUR if x["country"] in r.oic else charts.OTHER_COLOUR for x in rows])
+        png = _partner_bars(r, f"{c}-health", rows, f"Partners of {r.names.get(c, c)} in health projects")
         r.figure(png, f"Health partners of {c}", "theme-partners", p)
         r.table("theme-partners", p, limit=10, caption=f"Health projects of {r.names.get(c, c)} by partner country")
 

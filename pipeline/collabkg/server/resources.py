@@ -11,7 +11,7 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from collabkg.namespaces import PREFIXES
+from collabkg.namespaces import PREFIXES, RDF
 
 ROOT = "https://w3id.org/collabkg/"
 INCOMING = 200
@@ -65,7 +65,7 @@ def html_page(iri: str, triples: list[ox.Triple], inc: list[tuple]) -> str:
                   and isinstance(t.object, ox.Literal)), _curie(iri))
     rows = "\n".join(
         f"<tr><td>{_term_html(t.predicate)}</td><td>{_term_html(t.object)}</td></tr>"
-        for t in sorted(triples, key=lambda t: (t.predicate.value != "http://www.w3.org/1999/02/22-rdf-syntax-ns#type", t.predicate.value, str(t.object)))
+        for t in sorted(triples, key=lambda t: (t.predicate.value != RDF + "type", t.predicate.value, str(t.object)))
     )
     back = "\n".join(f"<tr><td>{_term_html(s)}</td><td>{_term_html(p)}</td></tr>" for s, p in inc)
     me = escape(local_link(iri))

@@ -9,15 +9,12 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from collabkg.namespaces import CKG
+from collabkg.namespaces import CKG, DCAT, DCT, RDF, VOID, W3C_FORMATS as FORMATS
+from collabkg.settings import DEFAULT_BASE
 from collabkg.server.sparql import Limits
 
 SD = "http://www.w3.org/ns/sparql-service-description#"
-FORMATS = "http://www.w3.org/ns/formats/"
-VOID = "http://rdfs.org/ns/void#"
-DCAT = "http://www.w3.org/ns/dcat#"
-DCT = "http://purl.org/dc/terms/"
-RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+RDF_TYPE = ox.NamedNode(RDF + "type")
 MEDIA = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
          "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}
 RESULT_FORMATS = ("SPARQL_Results_JSON", "SPARQL_Results_XML", "SPARQL_Results_CSV", "SPARQL_Results_TSV",
@@ -67,7 +64,7 @@ def dataset(base: str, media: str) -> bytes:
         ox.Triple(d, _n(DCT + "license"), _n("https://creativecommons.org/licenses/by/4.0/")),
         ox.Triple(d, _n(DCT + "rights"), ox.Literal("Source: CORDIS, © European Union, CC BY 4.0; OpenAlex, CC0")),
         ox.Triple(d, _n(VOID + "sparqlEndpoint"), _n(base + "/sparql")),
-        ox.Triple(d, _n(VOID + "uriSpace"), ox.Literal("https://w3id.org/collabkg/id/")),
+        ox.Triple(d, _n(VOID + "uriSpace"), ox.Literal(DEFAULT_BASE)),
         ox.Triple(d, _n(VOID + "vocabulary"), _n(CKG)),
         ox.Triple(d, _n(DCAT + "landingPage"), _n(base + "/")),
     ]

@@ -12,15 +12,13 @@ from xml.sax.saxutils import escape
 
 import pyoxigraph as ox
 
+from collabkg.catalogue import SPARQL_OPAQUE
+from collabkg.namespaces import PREFIXES, XSD
 from collabkg.results import json_term
 
-# Tokens that matter for the guards; strings, IRIs and comments first, so that a keyword inside
-# them is not mistaken for code.
+# Tokens that matter for the guards (comments, strings and IRIs first: see SPARQL_OPAQUE).
 _TOKENS = re.compile(
-    r'''(?P<comment>\#[^\n]*)
-      | (?P<string>"""(?:[^"\\]|\\.|"(?!""))*"""|\'\'\'(?:[^'\\]|\\.|'(?!''))*\'\'\'
-                   |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-      | (?P<iri><[^<>"{}|^`\\\s]*>)
+    SPARQL_OPAQUE + r'''
       | (?P<word>[A-Za-z_][\w-]*)''',
     re.X,
 )
@@ -70,8 +68,6 @@ def with_prefixes(text: str) -> tuple[str, int]:
     """The query with the project's predeclared prefixes it does not declare itself, and the
     number of characters added. They go on the user's first line, so that line numbers in
     error messages stay the user's own; :func:`user_message` corrects the column on line 1."""
-    from collabkg.namespaces import PREFIXES
-
     declared = set(_DECLARED.findall(text))
     extra = "".join(f"PREFIX {p}: <{iri}> " for p, iri in PREFIXES.items() if p not in declared)
     return extra + text, len(extra)
@@ -227,6 +223,6 @@ def _xml_term(t) -> str:
         return f"<bnode>{escape(t.value)}</bnode>"
     if t.language:
         return f'<literal xml:lang="{escape(t.language, _Q)}">{escape(t.value)}</literal>'
-    if t.datatype.value != "http://www.w3.org/2001/XMLSchema#string":
+    if t.datatype.value != XSD + "string":
         return f'<literal datatype="{escape(t.datatype.value, _Q)}">{escape(t.value)}</literal>'
     return f"<literal>{escape(t.value)}</literal>"

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Callable, Iterator
 
+from collabkg.errors import InputError
 from collabkg.records import RecordError, SourceRecord
 from collabkg.sources import cordis_xml, openalex_json, turtle_records
 
@@ -20,10 +21,6 @@ FORMATS: dict[str, Reader] = {
     "openalex-json": openalex_json.read,
     "turtle": turtle_records.read,
 }
-
-
-class InputError(Exception):
-    """A whole input cannot be read (missing, not a zip, unknown format): exit code 2."""
 
 
 def detect(path: Path) -> str:

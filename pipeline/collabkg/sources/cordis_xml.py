@@ -14,21 +14,10 @@ from typing import Iterator
 
 from lxml import etree
 
-from collabkg.records import (
-    Address,
-    Coded,
-    Field,
-    Organisation,
-    Participation,
-    Project,
-    ProgrammePart,
-    Publication,
-    RecordError,
-    RecordFailure,
-    RecordWarning,
-    SourceRecord,
-)
+from collabkg.records import RecordError, RecordFailure, RecordWarning, SourceRecord
+from collabkg.records.cordis import Address, Coded, Field, Organisation, Participation, Project, ProgrammePart, Publication
 from collabkg import reference
+from collabkg.errors import InputError
 from collabkg.namespaces import normalise_doi
 from collabkg.sources.text import unescape_text
 
@@ -64,8 +53,6 @@ def read(path: Path) -> Iterator[SourceRecord | RecordError]:
 def zip_entries(path: Path) -> list[str]:
     """The XML entries of a CORDIS zip, in zip order; InputError when it holds none (e.g. a zip
     inside a zip: nested archives are not opened), naming what was skipped."""
-    from collabkg.sources import InputError
-
     try:
         zf = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, OSError) as e:

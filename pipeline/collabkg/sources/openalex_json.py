@@ -26,7 +26,7 @@ from collabkg import reference
 from collabkg.namespaces import normalise_doi
 from collabkg.records import RecordError, SourceRecord
 from collabkg.sources.text import unescape_text
-from collabkg.records_openalex import Authorship, Award, Funder, Institution, Person, Topic, Work
+from collabkg.records.openalex import Authorship, Award, Funder, Institution, Person, Topic, Work
 
 SOURCE = "openalex"
 SUFFIXES = (".json", ".jsonl", ".jsonl.gz", ".json.gz")

@@ -7,10 +7,9 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from collabkg.namespaces import CKG
+from collabkg.namespaces import CKG, SH
 from collabkg.validation.shapes import path_rdf, property_labels, shape_messages, shape_names
 
-SH = "http://www.w3.org/ns/shacl#"
 SEVERITIES = ("Violation", "Warning", "Info")
 
 

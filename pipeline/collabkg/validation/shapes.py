@@ -9,12 +9,9 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from collabkg.namespaces import CKG, COUNTRY, RDF, RDFS
+from collabkg.namespaces import CKG, COUNTRY, ONTOLOGY_GRAPH, RDF, RDFS, SH
 from collabkg.resources import ontology_dir, shapes_dir
 
-SH = "http://www.w3.org/ns/shacl#"
-# Same IRI as the importer's (importing sits above validation in the flow, so it is not imported).
-ONTOLOGY_GRAPH = "https://w3id.org/collabkg/graph/ontology/"
 # Files of shapes/ that check the export's dataset description, not records.
 EXPORT_SHAPES = ("dcat-ap.ttl",)
 RDF_FORMATS = {  # file suffix -> (rdflib format, pyoxigraph format)
