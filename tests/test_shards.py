@@ -183,17 +183,14 @@ def test_virtuoso_bulk_load_answers_every_stored_query_as_the_embedded_store(poo
                 params = {p.name: {"country": "TR", "integer": "1"}.get(p.type, (p.allowed or [p.default])[0])
                           for p in q.params if p.required}
                 want = sorted([_norm(v) for v in row] for row in catalogue.run(q, emb, params).plain_rows())
-                got = sorted([_norm(v) for v in row] for row in catalogue.run(q, remote, params).plain_rows())
-                if name == "collaboration-network":
-                    # an unordered country pair, chosen by `?a < ?b` on IRIs: Virtuoso orders IRIs
-                    # differently from Oxigraph, so it may name a pair the other way round
-                    # Known, unresolved: the per-pair counts differ for a few pairs (e.g. BE-IS 5 on
-                    # Virtuoso, 6 on Oxigraph) while the stores hold the same triples (asserted above):
-                    # a difference in how the two servers evaluate this query, to be investigated.
-                    # Here only the set of country pairs is compared.
-                    got, want = (sorted(sorted(r[:2]) for r in rows) for rows in (got, want))
-                if got != want:
-                    differ.append((name, len(got), len(want), [r for r in got if r not in want][:2], [r for r in want if r not in got][:2]))
+                # Full rows, counts included; each query three times on Virtuoso, whose wrong answers
+                # to an earlier collaboration-network (rows lost in a join of nested sub-SELECTs)
+                # differed from run to run.
+                for _ in range(3):
+                    got = sorted([_norm(v) for v in row] for row in catalogue.run(q, remote, params).plain_rows())
+                    if got != want:
+                        differ.append((name, len(got), len(want), [r for r in got if r not in want][:2], [r for r in want if r not in got][:2]))
+                        break
                 nonempty += bool(want)
             assert not differ, differ
             assert nonempty >= 3
