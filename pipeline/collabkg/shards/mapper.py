@@ -12,7 +12,10 @@ from __future__ import annotations
 import gzip
 import json
 import os
+import sys
 import time
+import zlib
+from array import array
 from collections import Counter
 from pathlib import Path
 
@@ -25,6 +28,9 @@ from collabkg.store import EmbeddedStore, _nquads
 from collabkg.validation.service import ImportValidator
 
 PARTS = ".parts"
+# A part's graph names are written in this many buckets by a hash of the name, so that the
+# reduce can find the winner of each graph one bucket at a time (``run.dedupe_bucket``).
+KEY_BUCKETS = 64
 
 
 class MemoryStore(EmbeddedStore):
@@ -42,19 +48,59 @@ class MemoryStore(EmbeddedStore):
 def part_paths(out: Path, name: str) -> dict[str, Path]:
     d = out / PARTS
     return {"quads": d / f"{name}.nq.gz", "vocab": d / f"{name}.vocab.nt.gz", "info": d / f"{name}.json",
+            "graphs": d / f"{name}.graphs",
             "quarantine": out / "quarantine" / f"{name}.jsonl", "report": out / "reports" / f"{name}.json"}
 
 
-def finished(out: Path, part: Partition) -> dict | None:
+def finished(out: Path, part: Partition, buckets: int = KEY_BUCKETS) -> dict | None:
     """The info of a part finished by an earlier run with the same plan, else None."""
     paths = part_paths(out, part.name)
     try:
         info = json.loads(paths["info"].read_text())
     except (OSError, ValueError):
         return None
-    if info.get("key") != part.key or not paths["quads"].exists() or not paths["vocab"].exists():
+    if (info.get("key") != part.key or info.get("buckets") != buckets
+            or not all(paths[k].exists() for k in ("quads", "vocab", "graphs"))):
         return None
     return info
+
+
+def bucket_of(graph: str, buckets: int) -> int:
+    """The bucket of a graph name: the same in every process and on every run (crc32, not hash())."""
+    return zlib.crc32(graph.encode()) % buckets
+
+
+def graph_buckets(graphs, buckets: int) -> bytes:
+    """A part's graph names, one a line, in ``buckets`` gzip members by ``bucket_of``, followed by
+    the members' offsets (``buckets + 1`` little-endian uint64), so that one bucket is read alone."""
+    lines: list[list[bytes]] = [[] for _ in range(buckets)]
+    for g in graphs:
+        lines[bucket_of(g, buckets)].append(g.encode() + b"\n")
+    out, offsets = [], array("Q", [0])
+    for ls in lines:
+        member = gz(b"".join(ls)) if ls else b""
+        out.append(member)
+        offsets.append(offsets[-1] + len(member))
+    if offsets.itemsize != 8:  # pragma: no cover - every platform we run on
+        raise RuntimeError("array('Q') is not 8 bytes here")
+    if sys.byteorder != "little":  # pragma: no cover
+        offsets.byteswap()
+    return b"".join(out) + offsets.tobytes()
+
+
+def read_bucket(path: Path, bucket: int, buckets: int) -> list[str]:
+    """The graph names of one bucket of a part's ``.graphs`` file."""
+    with open(path, "rb") as f:
+        f.seek(-8 * (buckets + 1), os.SEEK_END)
+        offsets = array("Q")
+        offsets.frombytes(f.read(8 * (buckets + 1)))
+        if sys.byteorder != "little":  # pragma: no cover
+            offsets.byteswap()
+        start, end = offsets[bucket], offsets[bucket + 1]
+        if start == end:
+            return []
+        f.seek(start)
+        return gzip.decompress(f.read(end - start)).decode().splitlines()
 
 
 def _items(part: Partition):
@@ -83,11 +129,13 @@ def gz(data: bytes) -> bytes:
     return gzip.compress(data, compresslevel=6, mtime=0)  # mtime 0: the same input, the same bytes
 
 
-def map_partition(part: Partition, out: str, engine: str | None = None, validate: bool = True) -> dict:
+def map_partition(part: Partition, out: str, engine: str | None = None, validate: bool = True,
+                  buckets: int = KEY_BUCKETS) -> dict:
     """Map one partition into its part files under ``out`` (skipped when already finished);
-    returns the part's info (plain data: counts, graphs, problems)."""
+    returns the part's info (plain data: counts and problems; its graph names are in its
+    ``.graphs`` file, not in the info, so that whoever collects the infos does not hold them)."""
     outp = Path(out)
-    done = finished(outp, part)
+    done = finished(outp, part, buckets)
     if done is not None:
         done["skipped"] = True
         return done
@@ -160,13 +208,14 @@ def map_partition(part: Partition, out: str, engine: str | None = None, validate
         "name": part.name, "key": part.key, "spec": part.spec,
         "records": counts["read"], "accepted": counts["accepted"], "rejected": counts["rejected"],
         "duplicates": duplicates, "warnings": dict(warnings), "problems": problems, "input_error": input_error,
-        "graphs": list(graphs), "vocab_graph": vocab_graph, "triples": nq.count(b"\n"),
+        "graphs": len(graphs), "buckets": buckets, "vocab_graph": vocab_graph, "triples": nq.count(b"\n"),
         "map_seconds": map_seconds, "seconds": time.perf_counter() - t0, "skipped": False,
         "quarantine": str(paths["quarantine"]) if paths["quarantine"].exists() else None,
     }
     write_atomic(paths["report"], json.dumps({k: info[k] for k in ("name", "spec", "records", "accepted", "rejected",
                                                                    "warnings", "problems", "duplicates")}, indent=1).encode())
     write_atomic(paths["quads"], gz(nq))
+    write_atomic(paths["graphs"], graph_buckets(graphs, buckets))
     write_atomic(paths["vocab"], gz(b"".join(vocab)))
     write_atomic(paths["info"], json.dumps(info).encode())  # last: its presence marks the part finished
     return info

@@ -2,6 +2,13 @@
 each graph is kept from the last partition that wrote it (the latest record wins, as in ``build``),
 the shared vocabulary goes into one shard, each line once. The manifest is written last.
 
+The reduce never gathers graph names in the process that runs ``map``: each part writes its graph
+names in ``KEY_BUCKETS`` buckets by a hash of the name; one task per bucket (on the workers) reads
+that bucket of every part in partition order, keeps the last partition of each graph and writes
+the losers as ``.reduce/bNNNN.drops`` with an index by partition; then one task per part reads its
+losers from each bucket and writes its shard. A task holds one bucket's names (or one part's
+losers); the driver holds per-part counts only.
+
 Layout of ``DIR``::
 
     manifest.json            inputs, partitions, shards with graph/triple counts and sha256
@@ -10,12 +17,15 @@ Layout of ``DIR``::
     reports/pNNNNN.json      the validation report of each partition (counts, problems)
     quarantine/pNNNNN.jsonl  the rejected records of each partition with their results
     .parts/                  what the map stage wrote (finished parts are skipped on a rerun)
+    .reduce/                 the losing graphs of each bucket, per partition (written on every run)
 """
 from __future__ import annotations
 
 import gzip
 import json
+import sys
 import time
+from array import array
 from collections import Counter
 from dataclasses import dataclass, field
 from functools import partial
@@ -24,13 +34,14 @@ from pathlib import Path
 from collabkg.files import sha256
 from collabkg.importing.workers import default_jobs, ordered_map
 from collabkg.store import _nquads
-from collabkg.shards.mapper import gz, map_partition, part_paths, write_atomic
+from collabkg.shards.mapper import KEY_BUCKETS, gz, map_partition, part_paths, read_bucket, write_atomic
 from collabkg.shards.partitions import RANGE_BYTES, plan
 from collabkg.validation.service import _is_record_graph
 
 MANIFEST = "manifest.json"
 SHARDS = "shards"
 VOCABULARY = "vocabulary.nq.gz"
+REDUCE = ".reduce"
 
 
 @dataclass
@@ -62,16 +73,78 @@ def _graph_of(line: bytes) -> str:
     return line[line.rindex(b" <") + 2 : line.rindex(b">")].decode()
 
 
-def reduce_part(name: str, out: str, drop: frozenset[str]) -> dict:
+def _drop_paths(out: Path, bucket: int) -> tuple[Path, Path]:
+    d = out / REDUCE
+    return d / f"b{bucket:04d}.drops", d / f"b{bucket:04d}.index"
+
+
+def _offsets_bytes(offsets: array) -> bytes:
+    if sys.byteorder != "little":  # pragma: no cover
+        offsets = array("Q", offsets)
+        offsets.byteswap()
+    return offsets.tobytes()
+
+
+def dedupe_bucket(bucket: int, names: list[str], out: str, buckets: int) -> dict:
+    """One bucket of the reduce: the graphs of this bucket in every part (in partition order), each
+    won by the last part that wrote it. Writes the losers as one gzip member per part (empty when
+    none) and an index of ``len(names) + 1`` uint64 offsets; returns counts only."""
+    outp = Path(out)
+    last: dict[str, int] = {}
+    duplicates = 0
+    for i, name in enumerate(names):
+        for g in read_bucket(part_paths(outp, name)["graphs"], bucket, buckets):
+            if g in last and _is_record_graph(g):  # the same record in two partitions
+                duplicates += 1
+            last[g] = i
+    drops: list[list[bytes]] = [[] for _ in names]
+    for i, name in enumerate(names):  # a second read of the bucket rather than holding every occurrence
+        for g in read_bucket(part_paths(outp, name)["graphs"], bucket, buckets):
+            if last[g] != i:
+                drops[i].append(g.encode() + b"\n")
+    members, offsets = [], array("Q", [0])
+    for ls in drops:
+        member = gz(b"".join(ls)) if ls else b""
+        members.append(member)
+        offsets.append(offsets[-1] + len(member))
+    drops_path, index_path = _drop_paths(outp, bucket)
+    write_atomic(drops_path, b"".join(members))
+    write_atomic(index_path, _offsets_bytes(offsets))
+    return {"bucket": bucket, "graphs": len(last), "dropped": sum(map(len, drops)), "duplicates": duplicates}
+
+
+def dropped_graphs(out: Path, index: int, buckets: int) -> set[str]:
+    """The graphs part number ``index`` lost, read from each bucket's drops at its offsets."""
+    lost: set[str] = set()
+    for b in range(buckets):
+        drops_path, index_path = _drop_paths(out, b)
+        with open(index_path, "rb") as f:
+            f.seek(8 * index)
+            offsets = array("Q")
+            offsets.frombytes(f.read(16))
+        if sys.byteorder != "little":  # pragma: no cover
+            offsets.byteswap()
+        start, end = offsets
+        if start == end:
+            continue
+        with open(drops_path, "rb") as f:
+            f.seek(start)
+            lost.update(gzip.decompress(f.read(end - start)).decode().splitlines())
+    return lost
+
+
+def reduce_part(index: int, name: str, out: str, buckets: int) -> dict:
     """The final shard of one part: its quads minus the graphs a later partition won."""
     outp = Path(out)
     src = part_paths(outp, name)["quads"]
     dst = outp / SHARDS / f"{name}.nq.gz"
+    drop = dropped_graphs(outp, index, buckets)
     data = gzip.decompress(src.read_bytes())
     if drop:
         data = b"".join(line for line in data.splitlines(keepends=True) if _graph_of(line) not in drop)
     write_atomic(dst, gz(data))
-    return {"file": f"{SHARDS}/{dst.name}", "triples": data.count(b"\n"), "bytes": dst.stat().st_size, "sha256": sha256(dst)}
+    return {"file": f"{SHARDS}/{dst.name}", "triples": data.count(b"\n"), "bytes": dst.stat().st_size, "sha256": sha256(dst),
+            "dropped": len(drop)}
 
 
 class _Runner:
@@ -109,7 +182,8 @@ class _Runner:
 
 
 def map_inputs(paths, out, *, base: str | None = None, scheduler: str | None = None, workers: int | None = None,
-               engine: str | None = None, validate: bool = True, range_bytes: int = RANGE_BYTES) -> MapSummary:
+               engine: str | None = None, validate: bool = True, range_bytes: int = RANGE_BYTES,
+               buckets: int = KEY_BUCKETS) -> MapSummary:
     t0 = time.perf_counter()
     outp = Path(out)
     outp.mkdir(parents=True, exist_ok=True)
@@ -119,16 +193,13 @@ def map_inputs(paths, out, *, base: str | None = None, scheduler: str | None = N
     runner = _Runner(scheduler, workers)
     summary.workers = runner.workers
     try:
-        infos = runner.map(partial(map_partition, out=str(outp), engine=engine, validate=validate), parts)
-        # Reduce: the last partition that wrote a graph wins it (partitions are in input order).
-        winner: dict[str, int] = {}
-        for i, info in enumerate(infos):
-            for g in info["graphs"]:
-                if g in winner and _is_record_graph(g):  # the same record in two partitions
-                    summary.duplicates += 1
-                winner[g] = i
-        drops = [frozenset(g for g in info["graphs"] if winner[g] != i) for i, info in enumerate(infos)]
-        shards = runner.map(_reduce_job, [(info["name"], str(outp), d) for info, d in zip(infos, drops)])
+        infos = runner.map(partial(map_partition, out=str(outp), engine=engine, validate=validate, buckets=buckets), parts)
+        # Reduce: the last partition that wrote a graph wins it (partitions are in input order),
+        # bucket by bucket on the workers; then each part's shard without the graphs it lost.
+        names = [info["name"] for info in infos]
+        deduped = runner.map(_dedupe_job, [(b, names, str(outp), buckets) for b in range(buckets)])
+        summary.duplicates += sum(d["duplicates"] for d in deduped)
+        shards = runner.map(_reduce_job, [(i, name, str(outp), buckets) for i, name in enumerate(names)])
     finally:
         runner.close()
 
@@ -147,7 +218,7 @@ def map_inputs(paths, out, *, base: str | None = None, scheduler: str | None = N
                        "bytes": dst.stat().st_size, "sha256": sha256(dst), "vocabulary": True}
 
     manifest_shards = []
-    for info, shard, d in zip(infos, shards, drops):
+    for info, shard in zip(infos, shards):
         summary.records += info["records"]
         summary.accepted += info["accepted"]
         summary.rejected += info["rejected"]
@@ -157,9 +228,11 @@ def map_inputs(paths, out, *, base: str | None = None, scheduler: str | None = N
         summary.problems.extend(info["problems"])
         if info.get("input_error"):
             summary.input_errors.append(info["input_error"])
+        shard = dict(shard)
+        dropped = shard.pop("dropped")
         manifest_shards.append({**shard, "partition": info["name"], "input": info["spec"],
                                 "records": info["records"], "accepted": info["accepted"], "rejected": info["rejected"],
-                                "graphs": len(info["graphs"]) - len(d), "report": f"reports/{info['name']}.json",
+                                "graphs": info["graphs"] - dropped, "report": f"reports/{info['name']}.json",
                                 "quarantine": f"quarantine/{info['name']}.jsonl" if info.get("quarantine") else None})
     if vocab_shard:
         manifest_shards.append(vocab_shard)
@@ -176,6 +249,10 @@ def map_inputs(paths, out, *, base: str | None = None, scheduler: str | None = N
     write_atomic(outp / MANIFEST, json.dumps(manifest, indent=1).encode())
     summary.seconds = time.perf_counter() - t0
     return summary
+
+
+def _dedupe_job(args) -> dict:
+    return dedupe_bucket(*args)
 
 
 def _reduce_job(args) -> dict:
