@@ -76,11 +76,6 @@ def main(argv: list[str] | None = None) -> int:
         print("collabkg: interrupted", file=sys.stderr)
         return 130
     except Exception as e:  # noqa: BLE001 - the last line of defence: one line, its own exit code
-        from collabkg.store import StoreError
-
-        if isinstance(e, StoreError):  # raised by store.py, which keeps its own class
-            print(f"collabkg: error: {e}", file=sys.stderr)
-            return EXIT_ERROR
         if (msg := _store_fault(e)) is not None:
             if debug:
                 traceback.print_exc()

@@ -16,12 +16,9 @@ from typing import Iterable, Sequence
 
 import pyoxigraph as ox
 
+from collabkg.errors import StoreError  # noqa: F401 - raised here, re-exported for store users
 from collabkg.settings import Settings  # noqa: E402
 from collabkg.namespaces import ONTOLOGY_GRAPH  # the ontology and reference data graphs start so
-
-
-class StoreError(Exception):
-    """The store cannot be opened or written (locked, missing, disk full, ...)."""
 
 
 def store_path(path: str | os.PathLike | None = None) -> Path:

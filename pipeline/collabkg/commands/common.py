@@ -56,15 +56,14 @@ def open_store_from_args(args, read_only: bool = False):
         return RemoteStore(args.endpoint, getattr(args, "update_endpoint", None), getattr(args, "graph_store", None),
                            read_only=read_only, bulk_dir=getattr(args, "bulk_dir", None),
                            user=settings.endpoint_user, password=settings.endpoint_password, auth=settings.endpoint_auth)
-    from collabkg.store import StoreError as _StoreError
     from collabkg.store import EmbeddedStore
 
     location = str(getattr(args, "store", None) or settings.store)
     opened.append(location)
     try:
         return EmbeddedStore(location, read_only=read_only)
-    except _StoreError as e:
-        raise StoreError(str(e)) from None
+    except StoreError:
+        raise
     except (OSError, RuntimeError) as e:  # RocksDB: "Corruption: ...", read-only file system, ...
         raise StoreError(f"{location}: cannot open the store: {fault_text(e)}") from None
 
