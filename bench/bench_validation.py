@@ -74,7 +74,7 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
     for scale in scales:
         store = workdir / f"validation-store-x{scale}"
         if not store.exists():
-            build_store(scaled_zip(scale, workdir), store, COLLABKG_VALIDATE="0")
+            build_store(scaled_zip(scale, workdir), store)
         res, peak = _measure(AUDIT, str(store), "fast")
         rows.append(_row("validation-audit", "collabkg", scale, res["seconds"], res["records"], res["triples"], peak))
         if res["triples"] <= BASELINE_MAX_TRIPLES:
