@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import shutil
@@ -19,17 +20,46 @@ OPENALEX_DIR = DATA / "openalex-works-sample" / "author-data"
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 
+def session_shared_dir(tmp_path_factory) -> Path:
+    """A folder every xdist worker of this test run sees (the run's own temporary root), so that
+    what one worker builds the other can use; without xdist, the session's temporary folder."""
+    base = tmp_path_factory.getbasetemp()
+    if os.environ.get("PYTEST_XDIST_WORKER"):
+        base = base.parent  # .../pytest-N/popen-gwK -> .../pytest-N, one per run
+    d = base / "shared"
+    d.mkdir(exist_ok=True)
+    return d
+
+
+def shared_build(tmp_path_factory, name: str, make) -> Path:
+    """``make(path)`` once per test run for all workers: the first worker to ask builds the store
+    under an exclusive lock, the others wait for the lock and get the finished folder. A failed
+    build leaves no ``done`` mark, so a later caller builds again (and fails the same way)."""
+    d = session_shared_dir(tmp_path_factory)
+    folder, done = d / name, d / f"{name}.done"
+    with open(d / f"{name}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # blocks while another worker builds
+        if not done.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+            folder.mkdir()
+            make(folder / "store")
+            done.touch()
+    return folder / "store"
+
+
 @pytest.fixture(scope="session")
 def built_store_path(tmp_path_factory) -> Path:
-    """A store built by `collabkg build` (bundled data) once per session. Do not write to it."""
+    """A store built by `collabkg build` (bundled data) once per test run, shared by the xdist
+    workers (opened read-only by each). Do not write to it: copy it (shutil.copytree) instead."""
     from collabkg.importing import build
     from collabkg.store import EmbeddedStore
 
-    path = tmp_path_factory.mktemp("built") / "store"
-    with EmbeddedStore(path) as store:
-        summary = build(store, progress=False, err=io.StringIO())
-    assert summary.read > 1000
-    return path
+    def make(path: Path) -> None:
+        with EmbeddedStore(path) as store:
+            summary = build(store, progress=False, err=io.StringIO())
+        assert summary.read > 1000
+
+    return shared_build(tmp_path_factory, "built", make)
 
 
 @pytest.fixture(scope="session")
