@@ -88,6 +88,29 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, input:
     return subprocess.run([str(exe), *args], capture_output=True, text=True, env={**os.environ, **(env or {})}, cwd=cwd, input=input)
 
 
+# --- scheduling: the longest files first --------------------------------------------------------
+# `make test` runs `-n 2 --dist loadfile`: whole files go to the two workers in queue order, and each
+# worker takes the next file when it is done. By default pytest-xdist orders that queue by number of
+# tests, which puts the few-test long files (the README run, the wheel, the fault injections) last,
+# where one worker ends up running alone while the other idles. Longest first instead (the figures
+# are per-file totals of `--durations`), the rest in collection order.
+LONG_FIRST = (
+    "test_faults.py", "test_readme.py", "test_remote_stores.py", "test_validate.py", "test_export.py",
+    "test_fidelity_graphs.py", "test_import_parallel.py", "test_shards.py", "test_serve.py", "test_wheel.py",
+    "test_shapes.py", "test_report.py", "test_serve_endpoint.py", "test_queries.py", "test_validation_engine.py",
+)
+
+
+def pytest_configure(config):
+    if hasattr(config.option, "loadscopereorder"):  # pytest-xdist: keep the order given below
+        config.option.loadscopereorder = False
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: i for i, name in enumerate(LONG_FIRST)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: order within a file kept
+
+
 # --- pySHACL: each SPARQL constraint parsed once, not once per focus node ----------------------
 @contextlib.contextmanager
 def sparql_parsed_once():
