@@ -30,7 +30,7 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def wait_http(url: str, proc: subprocess.Popen, seconds: float = 60.0, log: Path | None = None) -> None:
+def wait_http(url: str, proc: subprocess.Popen, seconds: float = 180.0, log: Path | None = None) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if proc.poll() is not None:
@@ -183,7 +183,7 @@ def start_virtuoso(workdir: Path, bulk_dir: Path | None = None):
         proc = subprocess.Popen([exe, "+foreground", "+configfile", str(ini)], cwd=d, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{http_port}"
     try:
-        wait_http(base + "/sparql?query=ASK%7B%7D", proc, seconds=120, log=d / "virtuoso.log")
+        wait_http(base + "/sparql?query=ASK%7B%7D", proc, seconds=300, log=d / "virtuoso.log")
         server = Server(
             "virtuoso", base + "/sparql", None, base + "/sparql-graph-crud-auth",
             env={"COLLABKG_ENDPOINT_USER": "dba", "COLLABKG_ENDPOINT_PASSWORD": "dba", "COLLABKG_ENDPOINT_AUTH": "digest"},

@@ -169,17 +169,19 @@ def test_timed_out_query_stops_using_cpu(small_store):
         status, _, body = get(base, CROSS)
         assert status == 503 and b"timed out after 1 s" in body, body
         assert time.monotonic() - t0 < 10
-        # A window starting one second after the 503: the query's worker must be gone by then.
-        deadline = time.monotonic() + 1.0
+        # CROSS never finishes, so a worker left running keeps a core busy for good. Measure the
+        # server's CPU use over 2 s windows until one is quiet (a loaded machine may take a while to
+        # stop and replace the worker; a limit of 60 s, not a fixed wait, so no race with it).
+        deadline, used = time.monotonic() + 60, None
         while time.monotonic() < deadline:
-            time.sleep(0.1)
-        pids = _tree(proc.pid)
-        c0, w0 = _cpu_seconds(pids), time.monotonic()
-        end = w0 + 2.0
-        while time.monotonic() < end:
-            time.sleep(0.1)
-        used = (_cpu_seconds(_tree(proc.pid)) - c0) / (time.monotonic() - w0)
-        assert used < 0.3, f"the server kept {used:.0%} of a core busy after the time-out"
+            c0, w0 = _cpu_seconds(_tree(proc.pid)), time.monotonic()
+            end = w0 + 2.0
+            while time.monotonic() < end:
+                time.sleep(0.1)
+            used = (_cpu_seconds(_tree(proc.pid)) - c0) / (time.monotonic() - w0)
+            if used < 0.3:
+                break
+        assert used < 0.3, f"the server kept {used:.0%} of a core busy 60 s after the time-out"
         assert count(base, "SELECT (COUNT(*) AS ?n) WHERE { ?s a ckg:Project }") == 14  # and it still answers
     finally:
         stop(proc)
@@ -374,13 +376,13 @@ def test_served_view_follows_ingest(tmp_path):
         assert count(base, q) == len(files) - 1
         stored_before = http(base + "/queries/oic-country-summary")[2]
         ingest(store, files[-1])  # a real ingest into the store being served
-        seen, deadline = None, time.monotonic() + 30
+        seen, deadline = None, time.monotonic() + 120  # polled; generous for a loaded machine
         while time.monotonic() < deadline:
             seen = count(base, q)
             if seen == len(files):
                 break
             time.sleep(0.2)
-        assert seen == len(files), "the new project did not appear within 30 s"
+        assert seen == len(files), "the new project did not appear within 120 s"
         assert http(base + "/queries/oic-country-summary")[2] != stored_before  # cached answers too
     finally:
         stop(proc)

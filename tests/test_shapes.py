@@ -3,6 +3,7 @@ engines (pySHACL, the reference, and the shapes compiled to SPARQL), which agree
 from __future__ import annotations
 
 import csv
+import functools
 import re
 from decimal import Decimal
 from pathlib import Path
@@ -15,12 +16,20 @@ from collabkg.mapping import Triples
 from collabkg.namespaces import IRIs
 from collabkg.records import SourceRecord
 
-from conftest import CORDIS_CSV_DIR, CORDIS_ZIP
+from conftest import CORDIS_CSV_DIR, CORDIS_ZIP, sparql_parsed_once
 
 CASES = Path(__file__).parent / "shapes"
 VIOLATING = sorted((CASES / "violating").glob("*.ttl"))
 CONFORMING = sorted((CASES / "conforming").glob("*.ttl"))
 SH = "http://www.w3.org/ns/shacl#"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _pyshacl_parses_each_constraint_once():
+    """pySHACL re-parses a SPARQL constraint for every focus node (minutes on the real-data sample);
+    the same queries run with the same bindings, parsed once (see conftest.sparql_parsed_once)."""
+    with sparql_parsed_once():
+        yield
 
 
 def _prefixes(text: str) -> dict[str, str]:
@@ -53,9 +62,12 @@ def items_of(path: Path):
     return [(rec, IRIs().graph("turtle", path.stem), t)]
 
 
-def results(path: Path, engine: str) -> list[validate.Result]:
+@functools.cache
+def results(path: Path, engine: str) -> tuple[validate.Result, ...]:
+    """One run of ``engine`` per case file for the whole module: several tests look at the same
+    case (declared results, the differential, the messages), and a pySHACL run is the slow part."""
     (rep,) = validate.validate_batch(items_of(path), engine=engine)
-    return rep.results
+    return tuple(rep.results)
 
 
 def test_enough_cases_covering_every_severity_and_shape():
