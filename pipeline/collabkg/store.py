@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from abc import ABC, abstractmethod
 from contextlib import contextmanager
 from pathlib import Path
@@ -312,7 +313,7 @@ def has_dataset_clause(sparql: str) -> bool:
 
 def _open(p: Path, read_only: bool) -> ox.Store:
     try:
-        store = ox.Store.read_only(str(p)) if read_only else ox.Store(str(p))
+        store = _open_read_only(p) if read_only else ox.Store(str(p))
     except OSError as e:
         msg = str(e)
         if "lock" in msg.lower():
@@ -323,6 +324,20 @@ def _open(p: Path, read_only: bool) -> ox.Store:
     if not read_only:
         _write_pid(p)
     return store
+
+
+def _open_read_only(p: Path, attempts: int = 50) -> ox.Store:
+    """A read-only view, opened while a writer may be compacting: RocksDB then reports a table
+    file that the writer has just replaced as missing ("Corruption: ... No such file"); the
+    next attempt reads the new file list. Other errors are not retried."""
+    for i in range(attempts):
+        try:
+            return ox.Store.read_only(str(p))
+        except (OSError, RuntimeError) as e:
+            if "No such file" not in str(e) or i == attempts - 1:
+                raise
+            time.sleep(min(0.02 * (i + 1), 0.5))
+    raise AssertionError("unreachable")
 
 
 def _pid_file(p: Path) -> Path:

@@ -64,6 +64,7 @@ class FirstBuild:
         self.current: dict[str, int] = {}  # own graph -> the number of the version stored there
         self.earlier: dict[str, list[tuple[int, bytes]]] = {}  # own graph -> superseded versions
         self.entities: dict[str, list[_Version]] = {}  # entity graph -> its distinct descriptions, in order
+        self._out: set[int] = set()  # numbers of the rejected versions
         self._own: dict[str, bytes] = {}
         self._vocab: dict[str, list[bytes]] = {}
         self._spooled = 0
@@ -134,16 +135,14 @@ class FirstBuild:
         verdict = Verdict()
         if self.validator is None:
             return verdict
-        out: set[int] = set()  # numbers of the rejected versions
         for _ in range(MAX_ROUNDS):
             rejected, warnings = self.validator.judge(self._reports(), self.store)
             verdict.warnings.update(warnings)
-            new = [g for g, seq in self.current.items() if seq not in out and self.written[seq].record_id in rejected]
+            new = [g for g, seq in self.current.items() if seq not in self._out and self.written[seq].record_id in rejected]
             if not new:
                 break
             for g in new:
                 verdict.rejected.extend(rejected[self.written[self.current[g]].record_id])
-                out.add(self.current[g])
             if not self._take_out(new, verdict):
                 break
         return verdict
@@ -181,11 +180,12 @@ class FirstBuild:
             else:
                 del self.current[g]
                 changed[g] = b""
+        self._out |= gone
         for g, versions in list(self.entities.items()):
             if not gone.intersection(versions[-1].records):
                 continue
-            for v in versions:
-                v.records = [r for r in v.records if r not in gone]
+            for v in versions:  # every version rejected so far, not only this round's
+                v.records = [r for r in v.records if r not in self._out]
             kept = [v for v in versions if v.records]
             if kept:
                 self.entities[g] = kept

@@ -15,7 +15,7 @@ import pyoxigraph as ox
 
 from collabkg.importing import stages
 from collabkg.importing.first_build import FirstBuild
-from collabkg.importing.summary import ImportSummary, Rejection
+from collabkg.importing.summary import ImportSummary
 from collabkg.importing.workers import default_jobs, ordered_map
 from collabkg.records import RecordError, RecordWarning
 from collabkg.resources import bundled_inputs, ontology_dir
