@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from collabkg.importing.stages import Mapped
+from collabkg.importing.stages import Mapped, new_vocab_lines
 from collabkg.records import RecordError
 from collabkg.validation.results import RecordReport
 from collabkg.validation.service import ImportValidator, focus_graphs, store_results
@@ -90,12 +90,9 @@ class FirstBuild:
                 if not versions or versions[-1].nt != nt:
                     versions.append(_Version(nt))
                 versions[-1].records.append(seq)
-            for line in m.vocab.splitlines(keepends=True):
-                if line not in vocab_written:
-                    vocab_written.add(line)
-                    self._vocab.setdefault(m.vocab_graph, []).append(line)
-                    self._spooled += len(line)
-                    n += 1
+            lines, size = new_vocab_lines(m, vocab_written, self._vocab)
+            n += lines
+            self._spooled += size
         if self._spooled >= SPOOL_BYTES:
             self._load_spool()
         return n

@@ -194,7 +194,7 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, validate_once
     kwargs["enrich"] = False
     if not store.has_records():
         with store.staged():
-            once = store.in_staging if validate_once is None else validate_once and store.in_staging
+            once = store.in_staging and validate_once is not False
             summary = ingest(inputs, store, validate_once=once, **kwargs)
         summary.store = store.location
     else:

@@ -201,11 +201,20 @@ def write(batch: list[Mapped], store, vocab_written: set[bytes]) -> int:
             graphs[g] = nt
     add: dict[str, list[bytes]] = {}
     for m in batch:
-        for line in m.vocab.splitlines(keepends=True):
-            if line not in vocab_written:
-                vocab_written.add(line)
-                add.setdefault(m.vocab_graph, []).append(line)
+        new_vocab_lines(m, vocab_written, add)
     return store.replace_graphs_ntriples(graphs, {g: b"".join(ls) for g, ls in add.items()})
+
+
+def new_vocab_lines(m: Mapped, vocab_written: set[bytes], add: dict[str, list[bytes]]) -> tuple[int, int]:
+    """Put the record's shared-vocabulary lines not written yet in this import into ``add`` (by
+    graph) and remember them; returns (lines, bytes) added."""
+    lines = size = 0
+    for line in m.vocab.splitlines(keepends=True):
+        if line not in vocab_written:
+            vocab_written.add(line)
+            add.setdefault(m.vocab_graph, []).append(line)
+            lines, size = lines + 1, size + len(line)
+    return lines, size
 
 
 # --- enrich ------------------------------------------------------------------------------------------
