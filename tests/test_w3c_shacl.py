@@ -158,3 +158,31 @@ def test_engines_agree_or_the_reference_is_wrong(test):
         assert fast == ref
     else:
         assert fast == expected
+
+
+def test_suspects_first_plans_change_no_result(monkeypatch):
+    """The suspects queries over a whole data graph (validation/prefilter.py) only choose which
+    focus nodes the evaluators see: each plan, forced on every test of the suite, gives exactly the
+    results of the engine without them."""
+    import functools
+
+    from collabkg.validation import engines, prefilter, service
+
+    asked = []
+
+    def suspects_query(*args):
+        q = prefilter.suspects_query(*args)
+        asked.append(q is not None)
+        return q
+
+    def results(plan):
+        monkeypatch.setattr(service, "FastEngine", functools.partial(engines.FastEngine, prefilter=plan))
+        asked.clear()
+        return {_id(t): outcome(t, "fast")[1] for t in ALL}
+
+    monkeypatch.setattr(engines, "suspects_query", suspects_query)
+    without = results(None)
+    assert sum(1 for got in without.values() if got != "failure" and got) > 50  # results to compare
+    for plan in ("scans", "focus-first", "auto"):
+        assert results(plan) == without, plan
+        assert sum(asked) > 30, plan  # the plan was used on many shapes

@@ -105,10 +105,12 @@ class Data:
 class FastEngine:
     """Validate a data graph against a ShapesIndex (set at a time)."""
 
-    def __init__(self, index: ShapesIndex, data: Data):
+    def __init__(self, index: ShapesIndex, data: Data, prefilter: str | None = "auto"):
         self.ix = index
         self.data = data
+        self.prefilter = prefilter  # suspects first over a whole store: a plan of prefilter.PLANS, or None
         self._instances: dict = {}
+        self._counts: dict = {}
         self._conf: dict = {}
         self._active: set = set()
         self.shapes = index.targeted()  # compiles every shape reachable from a target (or refuses)
@@ -193,6 +195,14 @@ class FastEngine:
                     return stored
         return term
 
+    def _triples_of(self, predicate: str) -> int:
+        """How many triples have this predicate (N-Triples IRI); asked once per predicate."""
+        n = self._counts.get(predicate)
+        if n is None:
+            rows = list(self.data.query(f"SELECT (COUNT(*) AS ?n) WHERE {{ ?s {predicate} ?o }}"))
+            n = self._counts[predicate] = int(rows[0]["n"].value)
+        return n
+
     def instances(self, cls) -> set:
         s = self._instances.get(cls)
         if s is None:
@@ -223,13 +233,15 @@ class FastEngine:
         """(results, the focus nodes that do not conform)."""
         if shape.deactivated or not foci:
             return [], set()
-        if pattern is not None and not self.data.written and (q := suspects_query(shape, pattern)) is not None:
+        if self.prefilter and pattern is not None and not self.data.written \
+                and (q := suspects_query(shape, pattern, len(foci), self._triples_of, self.prefilter)) is not None:
             # Over a whole store: only the focus nodes that might violate the shape are checked.
             suspects = {r["this"] for r in self.data.query(q)}
             foci, pattern = {f for f in foci if f in suspects or not isinstance(f, ox.NamedNode)}, None
             if not foci:
                 return [], set()
-        fv = self.values(shape.path, foci, pattern) if shape.path is not None else {f: [f] for f in foci}
+        fv = FocusValues(self.values(shape.path, foci, pattern) if shape.path is not None else {f: [f] for f in foci})
+        fv.pattern = pattern
         results: list[Result] = []
         failed: set = set()
         for c in shape.constraints:
@@ -248,7 +260,14 @@ class FastEngine:
         return results, failed
 
 
-# --- evaluators: (engine, shape, constraint, {focus: [values]}) -> [(focus, value, path, message)] ---------
+class FocusValues(dict):
+    """{focus node: [value nodes]}, and the target ``pattern`` whose answers the focus nodes are
+    (None when they are a subset: after the suspects query, or a shape reached through another)."""
+
+    pattern: str | None = None
+
+
+# --- evaluators: (engine, shape, constraint, FocusValues) -> [(focus, value, path, message)] ---------
 
 def _each(test):
     def ev(e, shape, c, fv):
@@ -630,7 +649,14 @@ def _ev_sparql(e, shape, c, fv):
     foci = list(fv)
     rows = []
     plain = [f for f in foci if not isinstance(f, ox.BlankNode)]
-    if _join_safe(text) and plain:
+    if _join_safe(text) and fv.pattern is not None and all(isinstance(f, (ox.NamedNode, ox.BlankNode)) for f in foci):
+        # Every answer of the target pattern is a focus node: one query joined with the pattern
+        # (Oxigraph joins it by hashing; VALUES chunks cost a lookup per focus node).
+        m = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
+        q = text[: m.end()] + f"\n {{ SELECT DISTINCT ?this WHERE {{ {fv.pattern} }} }}\n" + text[m.end():]
+        rows.extend((r["this"], r) for r in e.data.query(q) if r["this"] in fv)
+        rest = []
+    elif _join_safe(text) and plain:
         m = re.search(r"\bWHERE\s*\{", text, re.IGNORECASE)
         for i in range(0, len(plain), 500):
             values = f"VALUES ?this {{ {' '.join(map(str, plain[i:i + 500]))} }}"
