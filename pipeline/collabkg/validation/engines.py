@@ -111,6 +111,7 @@ class FastEngine:
         self.prefilter = prefilter  # suspects first over a whole store: a plan of prefilter.PLANS, or None
         self._instances: dict = {}
         self._counts: dict = {}
+        self._found: dict = {}
         self._conf: dict = {}
         self._active: set = set()
         self.shapes = index.targeted()  # compiles every shape reachable from a target (or refuses)
@@ -127,12 +128,19 @@ class FastEngine:
                     and not any(t.value in classes for _, t in shape.targets) and not self._has_subclasses(shape):
                 continue
             pattern = self._target_pattern(shape)
-            foci = {r["this"] for r in self.data.query(f"SELECT DISTINCT ?this WHERE {{ {pattern} }}")}
+            foci = set(self._answers(pattern))
             for k, t in shape.targets:
                 if k == "node":
                     foci.add(t)
             out.extend(self._check(shape, foci, pattern)[0])
         return sorted(set(out), key=Result.sort_key)
+
+    def _answers(self, pattern: str) -> frozenset:
+        """The nodes a target pattern finds (asked once per pattern: shapes share targets)."""
+        found = self._found.get(pattern)
+        if found is None:
+            found = self._found[pattern] = frozenset(r["this"] for r in self.data.query(f"SELECT DISTINCT ?this WHERE {{ {pattern} }}"))
+        return found
 
     def _has_subclasses(self, shape) -> bool:
         vals = " ".join(str(t) for _, t in shape.targets)
