@@ -1,4 +1,5 @@
-"""Export benchmark: `collabkg export` (streaming, sorted Turtle) beside rdflib's Turtle
+"""Export benchmark: `collabkg export` (streaming, sorted Turtle) beside Oxigraph's own unsorted
+dump of the same store (the reference of issue 13's aim, ``x_oxigraph_dump``) and rdflib's Turtle
 serializer on the same graph, at several scales of the real CORDIS records.
 
 Each measurement runs in its own subprocess, so its peak memory (max RSS) is its own. The
@@ -46,10 +47,24 @@ print(json.dumps({"seconds": time.perf_counter() - t, "triples": len(g)}))
 """ + _PEAK
 
 
-def _row(system, scale, seconds, records, triples, peak):
-    return {"stage": "export-turtle", "scale": scale, "system": system, "seconds": seconds,
-            "records_per_s": records / seconds if seconds and records else None,
-            "triples_per_s": triples / seconds if seconds and triples else None, "peak_mb": peak}
+# The reference of the aim (issue 13): Oxigraph's own dump of the same store, unsorted N-Quads.
+OXIGRAPH_DUMP = """
+import json, sys, time
+import pyoxigraph as ox
+s = ox.Store.read_only(sys.argv[1])
+t = time.perf_counter()
+s.dump(output=sys.argv[2], format=ox.RdfFormat.N_QUADS)
+print(json.dumps({"seconds": time.perf_counter() - t}))
+""" + _PEAK
+
+
+def _row(system, scale, seconds, records, triples, peak, ref=None):
+    row = {"stage": "export-turtle", "scale": scale, "system": system, "seconds": seconds,
+           "records_per_s": records / seconds if seconds and records else None,
+           "triples_per_s": triples / seconds if seconds and triples else None, "peak_mb": peak}
+    if ref and seconds:
+        row["x_oxigraph_dump"] = round(seconds / ref, 1)
+    return row
 
 
 def run(scales: list[int], workdir: Path) -> list[dict]:
@@ -61,8 +76,11 @@ def run(scales: list[int], workdir: Path) -> list[dict]:
         store = workdir / f"export-store-x{scale}"
         if not store.exists():
             build_store(scaled_zip(scale, workdir), store)
+        ref, ref_peak = _measure(OXIGRAPH_DUMP, str(store), str(workdir / f"oxigraph-dump-x{scale}.nq"))
+        rows.append(_row("oxigraph dump (N-Quads, unsorted)", scale, ref["seconds"], None, None, ref_peak, ref["seconds"]))
+        (workdir / f"oxigraph-dump-x{scale}.nq").unlink()
         res, peak = _measure(EXPORT, str(store), str(workdir / f"export-x{scale}.ttl"))
-        rows.append(_row("collabkg", scale, res["seconds"], res["records"], res["triples"], peak))
+        rows.append(_row("collabkg", scale, res["seconds"], res["records"], res["triples"], peak, ref["seconds"]))
         if res["triples"] <= BASELINE_MAX_TRIPLES:
             # the baseline's peak includes holding the graph in memory, which its serializer needs
             b, bpeak = _measure(BASELINE, str(store), str(workdir / f"export-rdflib-x{scale}.ttl"))

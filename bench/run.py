@@ -217,8 +217,8 @@ def print_row(r: dict) -> None:
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--scales", default="1,4,16")
-    ap.add_argument("--baseline-max-scale", type=int, default=1,
-                    help="largest scale for the rdflib baseline (x4 takes it several minutes, x16 tens of minutes and ~10 GB)")
+    ap.add_argument("--baseline-max-scale", type=int, default=4,
+                    help="largest scale for the rdflib baseline (each run stops at its time box)")
     ap.add_argument("--only", default="", help="comma-separated areas: build and/or bench_<area> names")
     ap.add_argument("--workdir", default=None)
     args = ap.parse_args()

@@ -162,8 +162,8 @@ def test_engines_agree_or_the_reference_is_wrong(test):
 
 def test_suspects_first_plans_change_no_result(monkeypatch):
     """The suspects queries over a whole data graph (validation/prefilter.py) only choose which
-    focus nodes the evaluators see: each plan, forced on every test of the suite, gives exactly the
-    results of the engine without them."""
+    focus nodes the evaluators see, and a scan for value nodes only how they are found: each plan,
+    forced on every test of the suite, gives exactly the results of the engine without them."""
     import functools
 
     from collabkg.validation import engines, prefilter, service
@@ -186,3 +186,6 @@ def test_suspects_first_plans_change_no_result(monkeypatch):
     for plan in ("scans", "focus-first", "auto"):
         assert results(plan) == without, plan
         assert sum(asked) > 30, plan  # the plan was used on many shapes
+    # Value nodes by a scan of the predicate instead of lookups, however few the focus nodes.
+    monkeypatch.setattr(engines, "SCAN_FROM", 0)
+    assert results("auto") == without

@@ -16,7 +16,7 @@ import pyoxigraph as ox
 
 from collabkg.namespaces import RDF, RDFS, XSD
 from collabkg.validation.compile import ShapesIndex, Unsupported
-from collabkg.validation.prefilter import suspects_query
+from collabkg.validation.prefilter import simple_path, suspects_query
 from collabkg.validation.results import Result
 from collabkg.validation.shapes import SH, nt, path_text
 
@@ -102,6 +102,9 @@ class Data:
         return {f.datatype.value for f in self.written.get(lit, (lit,))}
 
 
+SCAN_FROM = 2000  # focus nodes from which a predicate's scan may replace their lookups
+
+
 class FastEngine:
     """Validate a data graph against a ShapesIndex (set at a time)."""
 
@@ -177,6 +180,15 @@ class FastEngine:
             rest = [f for f in rest if not out[f]]
             # targetNode literals/blank nodes are not in the pattern's answers
             return self._values_of(path, rest, out) if rest and any(not isinstance(f, ox.NamedNode) for f in rest) else out
+        if len(foci) > SCAN_FROM and not self.data.written and simple_path(path) \
+                and self._triples_of(path.lstrip("^")) <= 8 * len(foci):
+            # Many focus nodes (a shape reached through another, over a whole store): one scan of the
+            # predicate costs less than a lookup per focus node (~20 µs each on RocksDB).
+            for r in self.data.query(f"SELECT DISTINCT ?this ?value WHERE {{ ?this {path} ?value }}"):
+                vs = out.get(r["this"])
+                if vs is not None:
+                    vs.append(r["value"])
+            return out
         return self._values_of(path, list(foci), out)
 
     def _values_of(self, path, foci, out):

@@ -95,6 +95,11 @@ def _sparql_string(text: str) -> str:
 _SIMPLE_PATH = re.compile(r"\^?<[^<>\s]*>")
 
 
+def simple_path(path: str) -> bool:
+    """One predicate, or its inverse (a path Oxigraph can scan by its predicate)."""
+    return _SIMPLE_PATH.fullmatch(path) is not None
+
+
 PLANS = ("auto", "scans", "focus-first")
 
 
@@ -124,7 +129,7 @@ def suspects_query(shape, pattern: str, foci: int, triples_of=None, plan: str = 
             return None
     # COALESCE: a condition that cannot be evaluated (a type error) makes the value a suspect.
     bad = [f"COALESCE(!({ok}), true)" for ok in oks]
-    if _SIMPLE_PATH.fullmatch(shape.path) and plan != "focus-first" \
+    if simple_path(shape.path) and plan != "focus-first" \
             and (plan == "scans" or (triples_of is not None and triples_of(shape.path.lstrip("^")) <= 8 * foci)):
         return _by_scans(shape.path, pattern, bad, classes, counts, has)
     return _focus_first(shape.path, pattern, bad, classes, counts, has)
