@@ -43,6 +43,7 @@ from collabkg.namespaces import (
 )
 
 CHUNK_CHARS = 48_000_000  # characters of records held before a sorted chunk is spilled to disk
+SEEN_IRIS = 1_000_000  # IRIs remembered as checked / abbreviated (then forgotten: memory stays flat)
 RDF_TYPE = f"<{RDF}type>"
 GRAPH_SELECTIONS = ("all", "cordis", "openalex", "ontology")
 
@@ -132,23 +133,34 @@ class _Records:
     def __init__(self, prefixes: dict[str, str], scan: Scan):
         self.prefixes = prefixes
         self.scan = scan
+        self._seen: dict[str, str] = {}  # IRIs already checked (subjects, predicates, classes recur)
+        self._datatypes: set[str] = set()
 
     def _iri(self, node: ox.NamedNode) -> str:
         v = node.value
+        out = self._seen.get(v)
+        if out is not None:
+            return out
         if _BAD_IRI.search(v):
             raise ExportError(f"invalid IRI in the store: <{v}> (percent-encode it at import)")
         ns, local = _split_iri(v)
         if ns in self.prefixes and _LOCAL.fullmatch(local):
             self.scan.namespaces.add(ns)
-        return f"<{v}>"
+        if len(self._seen) >= SEEN_IRIS:
+            self._seen.clear()
+        out = self._seen[v] = f"<{v}>"
+        return out
 
     def term(self, t) -> str:
         if isinstance(t, ox.NamedNode):
             return self._iri(t)
         if isinstance(t, ox.Literal):
-            ns, _ = _split_iri(t.datatype.value)
-            if ns in self.prefixes:  # abbreviated as ^^xsd:date etc.
-                self.scan.namespaces.add(ns)
+            dt = t.datatype.value
+            if dt not in self._datatypes:
+                self._datatypes.add(dt)
+                ns, _ = _split_iri(dt)
+                if ns in self.prefixes:  # abbreviated as ^^xsd:date etc.
+                    self.scan.namespaces.add(ns)
             return str(t)
         return str(t)  # blank node (already canonical here)
 
@@ -167,6 +179,9 @@ def selected_quads(store, which: str = "all", base: str | None = None) -> Iterat
     base = IRIs(base).base
     keep = graph_filter(which, base)
     raw = store.raw if hasattr(store, "raw") else store
+    if which == "all":  # one pass over every quad (the order does not matter: records are sorted)
+        yield from (q for q in raw.quads_for_pattern(None, None, None, None) if not isinstance(q.graph_name, ox.BlankNode))
+        return
     if keep(None):
         yield from raw.quads_for_pattern(None, None, None, ox.DefaultGraph())
     for g in raw.named_graphs():
@@ -280,13 +295,18 @@ class _Abbrev:
 
     def __init__(self, used: list[tuple[str, str]]):
         self.ns = {ns: p for p, ns in used}
+        self._done: dict[str, str] = {}
 
     def iri(self, term: str) -> str:
-        ns, local = _split_iri(term[1:-1])
-        p = self.ns.get(ns)
-        if p is not None and _LOCAL.fullmatch(local):
-            return f"{p}:{local}"
-        return term
+        out = self._done.get(term)
+        if out is None:
+            ns, local = _split_iri(term[1:-1])
+            p = self.ns.get(ns)
+            out = f"{p}:{local}" if p is not None and _LOCAL.fullmatch(local) else term
+            if len(self._done) >= SEEN_IRIS:
+                self._done.clear()
+            self._done[term] = out
+        return out
 
     def term(self, term: str) -> str:
         c = term[0]
