@@ -204,7 +204,7 @@ def test_a_doi_known_to_both_sources_is_one_work():
     doi = w["doi"].replace("https://doi.org/", "")
     t = map_record(_record(w), IRIs())
     openalex_work = next(x.subject for x in t if x.predicate.value == CKG + "openalexId" and x.subject.value.startswith(IRIs().base + "work/"))
-    from collabkg.mapping import Triples
+    from collabkg.mapping.terms import Triples
 
     ct = Triples()
     assert cordis.publication(ct, Publication(doi.upper()), IRIs()) == openalex_work

@@ -38,8 +38,8 @@ from typing import Any, Mapping
 import pyoxigraph as ox
 import yaml
 
-from collabkg import errors
-from collabkg.mapping import plain_decimal
+import collabkg.errors as errors
+from collabkg.mapping.terms import plain_decimal
 from collabkg.namespaces import COUNTRY, XSD
 
 TYPES = ("iri", "literal", "integer", "decimal", "date", "country")

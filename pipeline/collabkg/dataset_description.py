@@ -31,7 +31,7 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from collabkg.files import sha256
-from collabkg import export as ex
+import collabkg.export as ex
 from collabkg.namespaces import (
     CKG, DCAT, DCT, EU_AUTHORITY as EU, FOAF, ONTOLOGY_GRAPH, RDF, RDFS, SKOS, VOID, W3C_FORMATS, XSD, IRIs,
 )

@@ -36,7 +36,7 @@ from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from collabkg import errors
+import collabkg.errors as errors
 from collabkg.namespaces import (
     CKG, COUNTRY, DCAT, DCT, EU_AUTHORITY, FOAF, INSTANCE_SEGMENTS, ONTOLOGY_GRAPH, ORG, ORG_NS, OWL, PROV, RDF, RDFS,
     SCHEMA, SKOS, VOID, XSD, IRIs,

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from collabkg.mapping import ckg
+from collabkg.mapping.terms import ckg
 from collabkg.namespaces import THEME, IRIs, sparql_prefixes
 from collabkg.store import Store
 

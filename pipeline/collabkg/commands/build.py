@@ -78,7 +78,7 @@ def print_summary(summary, out=sys.stdout) -> None:
 
 
 def _import(args, build: bool) -> int:
-    from collabkg import importing as importer
+    import collabkg.importing as importer
     from collabkg.sources import turtle_records
     from collabkg.validation import import_validator
 

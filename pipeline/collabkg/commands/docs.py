@@ -58,7 +58,7 @@ def write_serialisations(src: Path, out: Path) -> list[Path]:
     """The ontology as collabkg.ttl / .nt / .jsonld through the deterministic writers."""
     import pyoxigraph as ox
 
-    from collabkg import export as ex
+    import collabkg.export as ex
 
     store = ox.Store()
     store.load(path=str(src), format=ox.RdfFormat.TURTLE)  # default graph: no named-graph wrapper in JSON-LD

@@ -45,8 +45,8 @@ def _check_iri(value: str | None, option: str) -> None:
 def cmd_export(args) -> int:
     from pathlib import Path
 
-    from collabkg import dataset_description as dd
-    from collabkg import export as ex
+    import collabkg.dataset_description as dd
+    import collabkg.export as ex
     from collabkg.commands.common import open_store_from_args
     from collabkg.errors import EXIT_OK, UsageError
 

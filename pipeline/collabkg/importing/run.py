@@ -13,10 +13,10 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
-from collabkg.importing import stages
+import collabkg.importing.stages as stages
 from collabkg.importing.first_build import FirstBuild
 from collabkg.importing.summary import ImportSummary
-from collabkg.importing.workers import default_jobs, ordered_map
+from collabkg.parallel import default_jobs, ordered_map
 from collabkg.records import RecordError, RecordWarning
 from collabkg.resources import bundled_inputs, ontology_dir
 from collabkg.store import ONTOLOGY_GRAPH, Store

@@ -15,12 +15,9 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from collabkg import catalogue
-from collabkg.report import charts
+import collabkg.catalogue as catalogue
+from collabkg.report import sections
 from collabkg.report.page import page
-
-FOCUS_PARTNERS = ["US", "DE", "JP"]
-LARGEST = 4  # OIC countries given their own section
 
 # The sources and their licences (data/*/README.md, data/LICENSES.md).
 SOURCES = [
@@ -121,8 +118,6 @@ def _newest_cordis_update(store) -> str:
 
 def build_report(store, out: str | Path) -> Path:
     """Write ``index.html`` and its PNG charts into ``out``; return the HTML path."""
-    from collabkg.report import sections
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.png"):

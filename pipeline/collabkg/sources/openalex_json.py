@@ -22,7 +22,7 @@ from datetime import date
 from pathlib import Path
 from typing import Iterator
 
-from collabkg import reference
+import collabkg.reference as reference
 from collabkg.namespaces import normalise_doi
 from collabkg.records import RecordError, SourceRecord
 from collabkg.sources.text import unescape_text
