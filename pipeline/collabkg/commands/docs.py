@@ -13,6 +13,8 @@ import html
 import sys
 from pathlib import Path
 
+from collabkg.namespaces import VANN
+
 ALIGNMENTS = ("subClassOf", "subPropertyOf", "equivalentClass", "equivalentProperty", "inverseOf",
               "exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch", "seeAlso")
 
@@ -130,8 +132,8 @@ def ontology_html(src: Path) -> str:
     if onto is not None:
         parts.append(f"<dt>IRI</dt><dd><code>{html.escape(str(onto))}</code></dd>\n")
         for label, p in (("Version", OWL.versionInfo), ("Licence", DCTERMS.license), ("Creator", DCTERMS.creator),
-                         ("Preferred prefix", rdflib.URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix")),
-                         ("Namespace", rdflib.URIRef("http://purl.org/vocab/vann/preferredNamespaceUri"))):
+                         ("Preferred prefix", rdflib.URIRef(VANN + "preferredNamespacePrefix")),
+                         ("Namespace", rdflib.URIRef(VANN + "preferredNamespaceUri"))):
             for o in sorted(g.objects(onto, p)):
                 parts.append(f"<dt>{label}</dt><dd>{q(o)}</dd>\n")
     parts.append("<dt>Serialisations</dt><dd>" + " · ".join(

@@ -16,6 +16,7 @@ from decimal import Decimal
 from pathlib import Path
 
 import collabkg.catalogue as catalogue
+from collabkg.namespaces import OIC, sparql_prefixes
 from collabkg.report import sections
 from collabkg.report.page import page
 
@@ -97,21 +98,20 @@ class Report:
 
 def _country_names(store) -> dict[str, str]:
     """ISO code → English name (reference data; labels only, no figures)."""
-    rows = store.query("""PREFIX ckg: <https://w3id.org/collabkg/ontology#>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+    rows = store.query(sparql_prefixes() + """
         SELECT ?c ?n WHERE { ?x a ckg:Country ; ckg:iso2 ?c ; skos:prefLabel ?n }""")
     return {r["c"].value: r["n"].value for r in rows}
 
 
 def _oic_members(store) -> set[str]:
     """ISO codes of the OIC member states (reference data, ontology/countries.ttl)."""
-    rows = store.query("""PREFIX ckg: <https://w3id.org/collabkg/ontology#>
-        SELECT ?c WHERE { ?x ckg:memberOf <https://w3id.org/collabkg/org/OIC> ; ckg:iso2 ?c }""")
+    rows = store.query(sparql_prefixes() + f"""
+        SELECT ?c WHERE {{ ?x ckg:memberOf <{OIC}> ; ckg:iso2 ?c }}""")
     return {r["c"].value for r in rows}
 
 
 def _newest_cordis_update(store) -> str:
-    rows = list(store.query("""PREFIX ckg: <https://w3id.org/collabkg/ontology#>
+    rows = list(store.query(sparql_prefixes() + """
         SELECT (MAX(STR(?d)) AS ?m) WHERE { ?p a ckg:Project ; ckg:lastUpdateDate ?d }"""))
     return rows[0]["m"].value[:10] if rows and rows[0]["m"] is not None else "unknown"
 
