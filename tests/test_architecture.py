@@ -1,10 +1,11 @@
-"""The package's shape, checked on its source (``ast``, nothing imported): one place for each fact.
+"""The package's shape, checked on its source with ``ast`` (only the last check imports it): one place for each fact.
 
 - no import cycle between the modules of ``pipeline/collabkg``, counting imports inside functions
   (an import moved into a function still makes the modules depend on each other);
 - no module imports the package root ``collabkg`` (it sits above all of them: the public API);
 - an IRI is written only in ``namespaces.py`` (a string that is an IRI, or holds ``<http...>``);
-- the environment is read only in ``settings.py`` (``os.environ``, ``os.getenv``).
+- the environment is read only in ``settings.py`` (``os.environ``, ``os.getenv``);
+- the public API (``collabkg.build``, ``ingest``, ...) resolves; build and ingest take ``(store, paths, *, ...)``.
 """
 from __future__ import annotations
 
@@ -176,3 +177,17 @@ def test_the_environment_is_read_only_in_settings():
              for f in modules().values() if not (f.name == "settings.py" and f.parent == PACKAGE)
              for line in _reads_environment(ast.parse(f.read_text(encoding="utf-8")))]
     assert found == [], "the environment read outside settings.py (use Settings, read once):\n" + "\n".join(found)
+
+
+def test_the_public_api_resolves_and_build_and_ingest_take_the_same_order():
+    import inspect
+
+    import collabkg
+
+    assert all(getattr(collabkg, name) is not None for name in collabkg.__all__)
+    for fn in (collabkg.build, collabkg.ingest):
+        params = list(inspect.signature(fn).parameters.values())
+        assert [p.name for p in params[:2]] == ["store", "paths"], fn
+        assert all(p.kind in (p.KEYWORD_ONLY, p.VAR_KEYWORD) for p in params[2:]), fn
+    with pytest.raises(TypeError, match="store comes first"):
+        collabkg.ingest(["x.zip"], None)

@@ -88,7 +88,7 @@ def _import(args, build: bool) -> int:
                                   replace_owned=args.replace_owned):
             fn = importer.build if build else importer.ingest
             kwargs = dict(base=args.base, progress=args.progress, validator=import_validator(args), jobs=args.jobs)
-            summary = fn(store, args.paths, **kwargs) if build else fn(args.paths, store, **kwargs)
+            summary = fn(store, args.paths, **kwargs)
     print_summary(summary)
     return summary.exit_code
 
