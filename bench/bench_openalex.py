@@ -24,7 +24,7 @@ from collabkg.importing import ingest
 from collabkg.store import EmbeddedStore
 t = time.perf_counter()
 with EmbeddedStore(sys.argv[2]) as s:
-    summary = ingest([sys.argv[1]], s, progress=False, err=io.StringIO())
+    summary = ingest(s, [sys.argv[1]], progress=False, err=io.StringIO())
 print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.accepted, "triples": summary.triples_written}))
 """ + _PEAK
 

@@ -85,7 +85,7 @@ from collabkg.store import EmbeddedStore
 from collabkg.validation import import_validator
 t = time.perf_counter()
 with EmbeddedStore(sys.argv[2]) as s:
-    summary = ingest([sys.argv[1]], s, progress=False, err=io.StringIO(), validator=import_validator())
+    summary = ingest(s, [sys.argv[1]], progress=False, err=io.StringIO(), validator=import_validator())
 print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "triples": summary.triples_written,
                   "rejected": summary.rejected_records, "stages": summary.stages, "jobs": summary.jobs}))
 """ + _PEAK

@@ -17,7 +17,8 @@ import pytest
 from lxml import etree
 
 from conftest import CORDIS_ZIP, OPENALEX_DIR, XML_SAMPLE
-from collabkg.namespaces import CKG, DEFAULT_BASE, INSTANCE_SEGMENTS, IRIs, RDFS, normalise_doi, sparql_prefixes
+from collabkg.namespaces import CKG, INSTANCE_SEGMENTS, IRIs, RDFS, normalise_doi, sparql_prefixes
+from collabkg.settings import DEFAULT_BASE
 
 LABEL = RDFS + "label"
 
@@ -128,9 +129,9 @@ def test_a_corrected_record_replaces_a_bad_vocabulary_description(tmp_path):
     bad_file.write_text(text.replace(f">{good}<", ">MOJIBAKE lÃ¤n<"), encoding="utf-8")
     q = "SELECT ?l WHERE { ?o ckg:nutsRegion ?n . ?n rdfs:label ?l }"
     with EmbeddedStore(tmp_path / "store") as store:
-        ingest([bad_file], store, progress=False, err=io.StringIO())
+        ingest(store, [bad_file], progress=False, err=io.StringIO())
         assert any("MOJIBAKE" in r["l"].value for r in store.query(sparql_prefixes() + q))
-        ingest([src], store, progress=False, err=io.StringIO())
+        ingest(store, [src], progress=False, err=io.StringIO())
         labels = {r["l"].value for r in store.query(sparql_prefixes() + q)}
     assert good in labels and not any("MOJIBAKE" in l for l in labels)
 

@@ -37,7 +37,7 @@ def test_xml_sample_one_by_one_equals_zip(tmp_path):
     iris = IRIs()
     with EmbeddedStore(tmp_path / "a") as a:
         for p in SAMPLES:
-            assert ingest([p], a, progress=False, err=io.StringIO()).exit_code == 0
+            assert ingest(a, [p], progress=False, err=io.StringIO()).exit_code == 0
         grants = {re.search(r"<id>(\d+)</id>", p.read_text(encoding="utf-8")).group(1) for p in SAMPLES}
         one_by_one = {g: _graph_quads(a, iris.graph("cordis", g)) for g in grants}
     names = {p.name for p in SAMPLES}
@@ -47,7 +47,7 @@ def test_xml_sample_one_by_one_equals_zip(tmp_path):
             if info.filename in names:
                 dst.writestr(info, src.read(info))
     with EmbeddedStore(tmp_path / "b") as b:
-        assert ingest([sub], b, progress=False, err=io.StringIO()).accepted == len(SAMPLES)
+        assert ingest(b, [sub], progress=False, err=io.StringIO()).accepted == len(SAMPLES)
         from_zip = {g: _graph_quads(b, iris.graph("cordis", g)) for g in grants}
     assert len(grants) == 14
     assert all(one_by_one[g] for g in grants)
@@ -59,9 +59,9 @@ def test_xml_sample_one_by_one_equals_zip(tmp_path):
 
 
 def test_import_twice_changes_nothing(store):
-    ingest(SAMPLES, store, progress=False, err=io.StringIO())
+    ingest(store, SAMPLES, progress=False, err=io.StringIO())
     first = _record_quads(store)
-    summary = ingest(SAMPLES, store, progress=False, err=io.StringIO())
+    summary = ingest(store, SAMPLES, progress=False, err=io.StringIO())
     assert summary.exit_code == 0 and summary.accepted == len(SAMPLES)
     assert _record_quads(store) == first
     assert len(first) > 1000
@@ -70,12 +70,12 @@ def test_import_twice_changes_nothing(store):
 def test_changed_record_replaces_old_facts(store, tmp_path):
     src = SAMPLES[0]
     text = src.read_text(encoding="utf-8")
-    ingest([src], store, progress=False, err=io.StringIO())
+    ingest(store, [src], progress=False, err=io.StringIO())
     title = re.search(r"<title>(.*?)</title>", text).group(1)
     acronym = re.search(r"<acronym>(.*?)</acronym>", text).group(1)
     edited = tmp_path / src.name
     edited.write_text(text.replace(f"<title>{title}</title>", "<title>A replaced title</title>", 1).replace(f"<acronym>{acronym}</acronym>", "", 1), encoding="utf-8")
-    ingest([edited], store, progress=False, err=io.StringIO())
+    ingest(store, [edited], progress=False, err=io.StringIO())
     titles = [r["t"].value for r in store.query(f"SELECT ?t WHERE {{ ?p a <{CKG}Project> ; <{CKG}title> ?t }}")]
     assert titles == ["A replaced title"]
     assert not list(store.query(f"SELECT ?a WHERE {{ ?p <{CKG}acronym> ?a }}")), "stale acronym left behind"
@@ -114,7 +114,7 @@ def test_bad_record_rejected_rest_imported(tmp_path, case):
     bad_zip = _corrupt_zip(tmp_path, {victim.name: edit})
     err = io.StringIO()
     with EmbeddedStore(tmp_path / "store") as store:
-        summary = ingest([bad_zip], store, progress=False, err=err)
+        summary = ingest(store, [bad_zip], progress=False, err=err)
         assert summary.exit_code == 1
         assert summary.accepted == len(SAMPLES) - 1
         assert len(summary.rejected) == 1

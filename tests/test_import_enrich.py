@@ -32,11 +32,11 @@ def _themes(store) -> dict[int, int]:
 
 def test_ingested_projects_get_their_themes(tmp_path):
     with EmbeddedStore(tmp_path / "store") as store:
-        first = ingest([_zip(tmp_path / "a.zip", 0, 40)], store, progress=False, err=io.StringIO(), jobs=1)
+        first = ingest(store, [_zip(tmp_path / "a.zip", 0, 40)], progress=False, err=io.StringIO(), jobs=1)
         before = _themes(store)
         assert first.accepted == 40 and sum(before.values()) > 10  # real projects, themed
         # The same projects again, under new grant numbers: ingested into a store that holds records.
-        ingest([_zip(tmp_path / "b.zip", 0, 40, OFFSET)], store, progress=False, err=io.StringIO(), jobs=1)
+        ingest(store, [_zip(tmp_path / "b.zip", 0, 40, OFFSET)], progress=False, err=io.StringIO(), jobs=1)
         after = _themes(store)
     added = {g - OFFSET: n for g, n in after.items() if g > OFFSET}
     assert added == before

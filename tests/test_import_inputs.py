@@ -33,7 +33,7 @@ def test_same_grant_twice_in_one_zip_reported_counted_later_wins(tmp_path):
     zpath = _zip(tmp_path / "dup.zip", entries)
     err = io.StringIO()
     with EmbeddedStore(tmp_path / "store") as store:
-        s = ingest([zpath], store, progress=False, err=err, jobs=1, enrich=False)
+        s = ingest(store, [zpath], progress=False, err=err, jobs=1, enrich=False)
         grant = re.search(rb"<id>(\d+)</id>", data).group(1).decode()
         titles = [r["t"].value for r in store.query(f'SELECT ?t WHERE {{ ?p <https://w3id.org/collabkg/ontology#grantNumber> "{grant}" ; <https://w3id.org/collabkg/ontology#title> ?t }}')]
     assert (s.read, s.accepted, s.rejected_records, len(s.duplicates)) == (6, 5, 0, 1)
@@ -51,14 +51,14 @@ def test_utf8_declared_latin1_is_warned_with_the_field(tmp_path):
     assert bad != data
     err = io.StringIO()
     with EmbeddedStore(tmp_path / "store") as store:
-        s = ingest([_zip(tmp_path / "enc.zip", [(name, bad)])], store, progress=False, err=err, jobs=1, enrich=False)
+        s = ingest(store, [_zip(tmp_path / "enc.zip", [(name, bad)])], progress=False, err=err, jobs=1, enrich=False)
     assert s.accepted == 1
     fields = [w.field for w in s.record_warnings]
     assert any(re.fullmatch(r".*organization(\[\d+\])?/address/city", f) for f in fields), fields
     assert "looks like UTF-8 read as iso-8859-1" in err.getvalue()
     # The same record correctly declared: no such warning.
     with EmbeddedStore(tmp_path / "store2") as store:
-        s2 = ingest([_zip(tmp_path / "ok.zip", [(name, data)])], store, progress=False, err=io.StringIO(), jobs=1, enrich=False)
+        s2 = ingest(store, [_zip(tmp_path / "ok.zip", [(name, data)])], progress=False, err=io.StringIO(), jobs=1, enrich=False)
     assert not [w for w in s2.record_warnings if "UTF-8" in w.message]
 
 

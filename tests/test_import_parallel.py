@@ -135,7 +135,7 @@ def test_worker_processes_in_process_api(quirky_zip, tmp_path):
     zpath, what = quirky_zip
     err = io.StringIO()
     with EmbeddedStore(tmp_path / "store") as store:
-        summary = ingest([zpath], store, progress=False, err=err, jobs=2, enrich=False)
+        summary = ingest(store, [zpath], progress=False, err=err, jobs=2, enrich=False)
     assert summary.jobs == 2
     assert summary.exit_code == 1
     assert [(r.record, r.field) for r in summary.rejected] == [(what["bad"][0], "-")]

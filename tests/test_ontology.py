@@ -58,7 +58,7 @@ ALIGNMENT_PREDICATES = (
     SKOS.broadMatch,
     SKOS.narrowMatch,
 )
-# Datatypes a DatatypeProperty may range over (what ``collabkg.mapping.literal`` and ``any_uri`` emit).
+# Datatypes a DatatypeProperty may range over (what ``collabkg.mapping.terms.literal`` and ``any_uri`` emit).
 LITERAL_DATATYPES = {
     XSD.string,
     RDF.langString,

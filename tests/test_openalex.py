@@ -111,7 +111,7 @@ def test_a_work_in_several_files_is_one_work(tmp_path):
     (tmp_path / "A1.json").write_text(json.dumps({"details": {}, "works": [shared, WORK_LIST[1]]}), encoding="utf-8")
     (tmp_path / "A2.json").write_text(json.dumps({"details": {}, "works": [WORK_LIST[2], shared]}), encoding="utf-8")
     with EmbeddedStore(tmp_path / "store") as store:
-        summary = ingest([tmp_path / "A1.json", tmp_path / "A2.json"], store, progress=False, err=io.StringIO())
+        summary = ingest(store, [tmp_path / "A1.json", tmp_path / "A2.json"], progress=False, err=io.StringIO())
         assert summary.rejected == []
         rows = list(store.query(f"SELECT (COUNT(DISTINCT ?w) AS ?n) WHERE {{ ?w <{CKG}openalexId> ?id ; a <{CKG}Work> }}"))
         assert int(rows[0]["n"].value) == 3
@@ -204,7 +204,7 @@ def test_a_doi_known_to_both_sources_is_one_work():
     doi = w["doi"].replace("https://doi.org/", "")
     t = map_record(_record(w), IRIs())
     openalex_work = next(x.subject for x in t if x.predicate.value == CKG + "openalexId" and x.subject.value.startswith(IRIs().base + "work/"))
-    from collabkg.mapping import Triples
+    from collabkg.mapping.terms import Triples
 
     ct = Triples()
     assert cordis.publication(ct, Publication(doi.upper()), IRIs()) == openalex_work

@@ -146,9 +146,9 @@ def test_export_from_the_endpoint_equals_export_from_the_store(oxigraph_server, 
     from collabkg.store import EmbeddedStore
 
     with s.store() as remote:
-        ingest([str(XML_SAMPLE)], remote, base=base, progress=False, err=io.StringIO())
+        ingest(remote, [str(XML_SAMPLE)], base=base, progress=False, err=io.StringIO())
     with EmbeddedStore(tmp_path / "emb") as emb:
-        ingest([str(XML_SAMPLE)], emb, base=base, progress=False, err=io.StringIO())
+        ingest(emb, [str(XML_SAMPLE)], base=base, progress=False, err=io.StringIO())
     a = run_cli("export", "--endpoint", s.query, "--base", base, "--graph", "cordis", "--format", "ntriples", "--out", str(tmp_path / "a.nt"), "--no-description")
     b = run_cli("export", "--store", str(tmp_path / "emb"), "--base", base, "--graph", "cordis", "--format", "ntriples", "--out", str(tmp_path / "b.nt"), "--no-description")
     assert a.returncode == 0 and b.returncode == 0, a.stderr + b.stderr
@@ -223,12 +223,12 @@ def test_virtuoso_bulk_load_of_nquads_batches(virtuoso_server, tmp_path):
     with RemoteStore(bulk, bulk_dir=bulk_dir) as store:
         # enrich=False: links and themes are computed from the loaded data (`collabkg load` does it
         # after the server has bulk-loaded the files); here only the records' own graphs are compared.
-        summary = ingest([str(XML_SAMPLE)], store, base=base, progress=False, err=io.StringIO(), enrich=False)
+        summary = ingest(store, [str(XML_SAMPLE)], base=base, progress=False, err=io.StringIO(), enrich=False)
     files = sorted(bulk_dir.glob("*.nq"))
     assert files and not list(bulk_dir.glob("*.part"))
     servers.virtuoso_isql(virtuoso_server.sql_port, f"ld_dir('{bulk_dir}', '*.nq', 'urn:collabkg:bulk'); rdf_loader_run(); checkpoint;")
     with EmbeddedStore(tmp_path / "emb") as emb:
-        ingest([str(XML_SAMPLE)], emb, base=base, progress=False, err=io.StringIO(), enrich=False)
+        ingest(emb, [str(XML_SAMPLE)], base=base, progress=False, err=io.StringIO(), enrich=False)
         q = f"SELECT ?p WHERE {{ GRAPH ?g {{ ?p a <{CKG}Project> }} FILTER(STRSTARTS(STR(?g), '{base}')) }}"
         want = {r["p"].value for r in emb.query(q)}
         n = f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), '{base}graph/')) }}"

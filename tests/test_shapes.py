@@ -12,7 +12,7 @@ import pyoxigraph as ox
 import pytest
 
 from collabkg import validation as validate
-from collabkg.mapping import Triples
+from collabkg.mapping.terms import Triples
 from collabkg.namespaces import IRIs
 from collabkg.records import SourceRecord
 

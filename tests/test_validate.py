@@ -101,7 +101,7 @@ def ingested(corrupted_batch, tmp_path_factory):
     path = tmp_path_factory.mktemp("ingest") / "store"
     err = io.StringIO()
     with EmbeddedStore(path) as store:
-        summary = ingest([folder], store, validator=validate.ImportValidator(), progress=False, err=err)
+        summary = ingest(store, [folder], validator=validate.ImportValidator(), progress=False, err=err)
         graphs = store.graph_names()
     return summary, graphs, expected, err.getvalue()
 

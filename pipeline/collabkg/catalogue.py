@@ -38,9 +38,11 @@ from typing import Any, Mapping
 import pyoxigraph as ox
 import yaml
 
-from collabkg import errors
-from collabkg.mapping import plain_decimal
+import collabkg.errors as errors
+from collabkg.mapping.terms import plain_decimal
 from collabkg.namespaces import COUNTRY, XSD
+from collabkg.reference import to_iso
+from collabkg.resources import queries_dir
 
 TYPES = ("iri", "literal", "integer", "decimal", "date", "country")
 MAX_VALUE_LENGTH = 1000  # longer parameter values are refused outright
@@ -307,8 +309,6 @@ _SAMPLE = {"iri": "https://example.org/x", "literal": "x", "integer": 1, "decima
 def catalogue(folder: str | Path | None = None) -> dict[str, StoredQuery]:
     """Every stored query of ``folder`` (default: the packaged ``queries/``), by name."""
     if folder is None:
-        from collabkg.resources import queries_dir
-
         folder = queries_dir()
     return {q.name: q for q in map(load, sorted(Path(folder).glob("*.rq")))}
 
@@ -316,8 +316,6 @@ def catalogue(folder: str | Path | None = None) -> dict[str, StoredQuery]:
 def get(name: str, folder: str | Path | None = None) -> StoredQuery:
     folder_path = Path(folder) if folder else None
     if folder_path is None:
-        from collabkg.resources import queries_dir
-
         folder_path = queries_dir()
     path = folder_path / f"{name}.rq"
     if not _QUERY_NAME.match(name) or not path.is_file():
@@ -363,8 +361,6 @@ def _check_value(p: Param, value: str) -> str:
         except ValueError:
             raise ParamError(f"{p.name}: {value!r} is not a date (YYYY-MM-DD)") from None
     if p.type == "country":
-        from collabkg.reference import to_iso
-
         iso = to_iso(value) if re.fullmatch(r"\s*[A-Za-z]{2}\s*", value) else None
         if iso is None:
             raise ParamError(f"{p.name}: {value!r} is not a country code (ISO 3166-1 alpha-2 such as TN, TR, MA; or CORDIS EL/UK)")

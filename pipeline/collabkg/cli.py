@@ -10,7 +10,7 @@ import argparse
 import sys
 import traceback
 
-from collabkg import errors
+import collabkg.errors as errors
 from collabkg.commands import registrars
 from collabkg.commands.common import WRITE_COMMANDS, fault_text, opened, remote_args
 from collabkg.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_OK, CollabkgError
@@ -22,12 +22,9 @@ DESCRIPTION = ("collabkg: build, validate, query and publish a knowledge graph o
 
 
 def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
+    from collabkg.version import __version__  # only for --version: reading package metadata takes time
 
-    try:
-        return version("collabkg")
-    except PackageNotFoundError:
-        return "unknown"
+    return __version__
 
 
 def parser() -> argparse.ArgumentParser:

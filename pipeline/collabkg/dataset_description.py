@@ -31,25 +31,20 @@ from urllib.parse import quote
 import pyoxigraph as ox
 
 from collabkg.files import sha256
-from collabkg import export as ex
+import collabkg.export as ex
 from collabkg.namespaces import (
-    CKG, DCAT, DCT, EU_AUTHORITY as EU, FOAF, ONTOLOGY_GRAPH, RDF, RDFS, SKOS, VOID, W3C_FORMATS, XSD, IRIs,
+    ADMS, ADMS_LICENCE_TYPE, ADMS_PUBLISHER_TYPE, CC_BY_DEED, CKG, CORDIS_DATASET, DCAT, DCT, EU_AUTHORITY as EU, FOAF,
+    IANA_MEDIA_TYPES as IANA, ONTOLOGY_GRAPH, OPENALEX_DATASET, OURRESEARCH, PUBLISHER, RDF, RDFS, SKOS, SPDX, VOID,
+    W3C_FORMATS, XSD, IRIs,
 )
-
-SPDX = "http://spdx.org/rdf/terms#"
-ADMS = "http://www.w3.org/ns/adms#"
-IANA = "https://www.iana.org/assignments/media-types/"
 
 CORDIS_ATTRIBUTION = "Source: CORDIS, © European Union, CC BY 4.0"
 OPENALEX_NOTE = "OpenAlex data: CC0 1.0 (public domain dedication), from OpenAlex (OurResearch)"
-CORDIS_DATASET = "http://data.europa.eu/88u/dataset/cordis-eu-research-projects-under-horizon-europe-2021-2027"
-OPENALEX_DATASET = "https://openalex.org/"
 CC_BY = EU + "licence/CC_BY_4_0"
 THEME = EU + "data-theme/TECH"
 PUBLICATIONS_OFFICE = EU + "corporate-body/PUBL"
-OURRESEARCH = "https://ourresearch.org/"
 LANGUAGE = EU + "language/ENG"
-PUBLISHER_TYPE = "http://purl.org/adms/publishertype/Academia-ScientificOrganisation"
+PUBLISHER_TYPE = ADMS_PUBLISHER_TYPE + "Academia-ScientificOrganisation"
 CC0 = EU + "licence/CC0"
 
 
@@ -95,7 +90,7 @@ class Options:
     sparql_endpoint: str | None = None
     issued: str | None = None  # YYYY-MM-DD; default: the newest record update date
     publisher_name: str = "collabkg project"
-    publisher_iri: str = "https://w3id.org/collabkg/org/collabkg"
+    publisher_iri: str = PUBLISHER
 
 
 class _Triples(list):
@@ -208,7 +203,7 @@ def describe(store, result: "ex.ExportResult", stats: "ex.Stats", opts: Options)
     t.add(CC_BY, a, DCT + "LicenseDocument")
     _licence_type(t, CC_BY, "Attribution")
     t.add(CC_BY, RDFS + "label", _lit("Creative Commons Attribution 4.0 International", lang="en"))
-    t.add(CC_BY, RDFS + "seeAlso", "https://creativecommons.org/licenses/by/4.0/")
+    t.add(CC_BY, RDFS + "seeAlso", CC_BY_DEED)
     if opts.which != "ontology":
         t.add(ds, DCT + "source", CORDIS_DATASET) if _has_source(store, opts.which, "cordis", base) else None
         _source_dataset(t, CORDIS_DATASET, "CORDIS - EU research projects under HORIZON EUROPE (2021-2027)",
@@ -295,7 +290,7 @@ def _source_dataset(t, iri: str, title: str, description: str, licence: str, pub
 
 def _licence_type(t: _Triples, licence: str, kind: str) -> None:
     """``dct:type`` of a licence from the ADMS licence-type vocabulary (a ``skos:Concept``)."""
-    concept = "http://purl.org/adms/licencetype/" + kind
+    concept = ADMS_LICENCE_TYPE + kind
     t.add(licence, DCT + "type", concept)
     t.add(concept, RDF + "type", SKOS + "Concept")
     t.add(concept, SKOS + "prefLabel", _lit({"Attribution": "Attribution", "PublicDomain": "Public domain"}[kind], lang="en"))

@@ -36,10 +36,10 @@ from typing import Callable, Iterable, Iterator
 
 import pyoxigraph as ox
 
-from collabkg import errors
+import collabkg.errors as errors
 from collabkg.namespaces import (
-    CKG, COUNTRY, DCAT, DCT, EU_AUTHORITY, FOAF, INSTANCE_SEGMENTS, ONTOLOGY_GRAPH, ORG, ORG_NS, OWL, PROV, RDF, RDFS,
-    SCHEMA, SKOS, VOID, XSD, IRIs,
+    CKG, COUNTRY, DCAT, DCT, EU_AUTHORITY, EURIO, FABIO, FOAF, FRAPO, GEO, INSTANCE_SEGMENTS, ONTOLOGY_GRAPH, ORG, ORG_NS,
+    OWL, PRISM, PRO, PROV, RDF, RDFS, SCHEMA, SKOS, VANN, VOID, XSD, IRIs,
 )
 
 CHUNK_CHARS = 48_000_000  # characters of records held before a sorted chunk is spilled to disk
@@ -75,10 +75,8 @@ FORMATS: dict[str, Format] = {
 KNOWN_PREFIXES: list[tuple[str, str]] = [
     ("rdf", RDF), ("rdfs", RDFS), ("xsd", XSD), ("owl", OWL), ("skos", SKOS), ("dct", DCT),
     ("schema", SCHEMA), ("foaf", FOAF), ("org", ORG), ("prov", PROV),
-    ("vann", "http://purl.org/vocab/vann/"), ("eurio", "http://data.europa.eu/s66#"),
-    ("fabio", "http://purl.org/spar/fabio/"), ("frapo", "http://purl.org/cerif/frapo/"),
-    ("geo", "http://www.w3.org/2003/01/geo/wgs84_pos#"), ("prism", "http://prismstandard.org/namespaces/basic/2.0/"),
-    ("pro", "http://purl.org/spar/pro/"), ("dcat", DCAT), ("void", VOID),
+    ("vann", VANN), ("eurio", EURIO), ("fabio", FABIO), ("frapo", FRAPO), ("geo", GEO), ("prism", PRISM),
+    ("pro", PRO), ("dcat", DCAT), ("void", VOID),
     ("eucountry", EU_AUTHORITY + "country/"),
     ("ckg", CKG), ("ckgc", COUNTRY), ("ckgorg", ORG_NS),
 ]

@@ -31,7 +31,7 @@ from itertools import combinations
 
 import pyoxigraph as ox
 
-from collabkg.mapping import A, ckg, literal
+from collabkg.mapping.terms import A, ckg, literal
 from collabkg.namespaces import OWL, RDF, SKOS, IRIs, sparql_prefixes
 from collabkg.store import Store
 

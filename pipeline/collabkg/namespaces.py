@@ -2,17 +2,19 @@
 
 Ontology terms and reference data (countries, roles) have fixed IRIs; instance data
 (projects, organisations, ...) is minted under a configurable base
-(``--base`` / ``$COLLABKG_BASE``, default :data:`DEFAULT_BASE`).
+(``--base`` / ``$COLLABKG_BASE``, default :data:`collabkg.settings.DEFAULT_BASE`).
 """
 from __future__ import annotations
 
 from functools import lru_cache
 from urllib.parse import quote
 
-CKG = "https://w3id.org/collabkg/ontology#"
-COUNTRY = "https://w3id.org/collabkg/country/"
-OIC = "https://w3id.org/collabkg/org/OIC"
-from collabkg.settings import DEFAULT_BASE, Settings  # noqa: E402,F401  (the environment is read there)
+from collabkg.settings import Settings  # the environment is read there
+
+# The project's fixed IRIs: everything under its w3id.org root that is not minted from a source.
+W3ID = "https://w3id.org/collabkg/"
+CKG = W3ID + "ontology#"
+COUNTRY = W3ID + "country/"
 
 RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
 RDFS = "http://www.w3.org/2000/01/rdf-schema#"
@@ -32,11 +34,38 @@ W3C_FORMATS = "http://www.w3.org/ns/formats/"
 EU_AUTHORITY = "http://publications.europa.eu/resource/authority/"
 DOI_RESOLVER = "https://doi.org/"
 # The ontology and reference data (one named graph per ontology/*.ttl file, under this prefix).
-ONTOLOGY_GRAPH = "https://w3id.org/collabkg/graph/ontology/"
+ONTOLOGY_GRAPH = W3ID + "graph/ontology/"
 # Research themes (ontology/themes.ttl) are fixed, like the ontology terms.
-THEME = "https://w3id.org/collabkg/theme/"
+THEME = W3ID + "theme/"
 # An organisation (OIC, the publisher) named by the project itself.
-ORG_NS = "https://w3id.org/collabkg/org/"
+ORG_NS = W3ID + "org/"
+OIC = ORG_NS + "OIC"
+PUBLISHER = ORG_NS + "collabkg"  # the publisher of the exports (``collabkg export --publisher-iri``)
+
+# Vocabularies of the exports' DCAT-AP description, the server's service description and the docs.
+SD = "http://www.w3.org/ns/sparql-service-description#"
+SPARQL_RESULTS = "http://www.w3.org/2005/sparql-results#"
+SPDX = "http://spdx.org/rdf/terms#"
+ADMS = "http://www.w3.org/ns/adms#"
+ADMS_LICENCE_TYPE = "http://purl.org/adms/licencetype/"
+ADMS_PUBLISHER_TYPE = "http://purl.org/adms/publishertype/"
+IANA_MEDIA_TYPES = "https://www.iana.org/assignments/media-types/"
+VANN = "http://purl.org/vocab/vann/"
+# Vocabularies the ontology aligns to (written in the export's prefix block when used).
+EURIO = "http://data.europa.eu/s66#"
+FABIO = "http://purl.org/spar/fabio/"
+FRAPO = "http://purl.org/cerif/frapo/"
+GEO = "http://www.w3.org/2003/01/geo/wgs84_pos#"
+PRISM = "http://prismstandard.org/namespaces/basic/2.0/"
+PRO = "http://purl.org/spar/pro/"
+# Identifier authorities whose IRIs the sources give (kept as they are: linked, not lost).
+ROR = "https://ror.org/"
+ORCID = "https://orcid.org/"
+# The sources as datasets, their publisher, and the licence deed.
+CORDIS_DATASET = "http://data.europa.eu/88u/dataset/cordis-eu-research-projects-under-horizon-europe-2021-2027"
+OPENALEX_DATASET = "https://openalex.org/"
+OURRESEARCH = "https://ourresearch.org/"
+CC_BY_DEED = "https://creativecommons.org/licenses/by/4.0/"
 
 # First path segments of the instance IRIs that IRIs mints under the base (besides "graph"):
 # the export's prefix block is derived from this list.

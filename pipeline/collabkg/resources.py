@@ -38,8 +38,6 @@ def bundled_inputs() -> list[Path]:
     d = data_dir()
     inputs = [d / "cordis-horizon-europe" / "cordis-HORIZONprojects-xml-oic-subset.zip"]
     openalex = d / "openalex-works-sample" / "author-data"
-    from collabkg.sources import FORMATS
-
-    if openalex.is_dir() and "openalex-json" in FORMATS:
+    if openalex.is_dir():
         inputs.extend(sorted(openalex.glob("*.json")))
     return [p for p in inputs if p.exists()]

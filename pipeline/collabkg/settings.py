@@ -40,6 +40,12 @@ class Settings:
     endpoint_query_auth: bool = False
 
     @classmethod
+    def of(cls, args) -> "Settings":
+        """The settings a command got from the command line (``args.settings``, read once by ``main``);
+        read from the environment when a caller built ``args`` itself."""
+        return getattr(args, "settings", None) or cls.from_env()
+
+    @classmethod
     def from_env(cls, environ: Mapping[str, str] | None = None) -> "Settings":
         env = os.environ if environ is None else environ
 

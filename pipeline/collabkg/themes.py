@@ -23,8 +23,9 @@ from dataclasses import dataclass
 
 import pyoxigraph as ox
 
-from collabkg.mapping import ckg
+from collabkg.mapping.terms import ckg
 from collabkg.namespaces import THEME, IRIs, sparql_prefixes
+from collabkg.resources import ontology_dir
 from collabkg.store import Store
 
 THEME_NS = THEME  # one IRI authority: collabkg.namespaces
@@ -47,8 +48,6 @@ class Theme:
 
 def load_table(path=None) -> list[Theme]:
     """The themes and their mapping table, in notation order (deterministic)."""
-    from collabkg.resources import ontology_dir
-
     path = path or ontology_dir() / "themes.ttl"
     store = ox.Store()
     store.load(path=str(path), format=ox.RdfFormat.TURTLE)

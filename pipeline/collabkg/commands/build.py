@@ -78,7 +78,7 @@ def print_summary(summary, out=sys.stdout) -> None:
 
 
 def _import(args, build: bool) -> int:
-    from collabkg import importing as importer
+    import collabkg.importing as importer
     from collabkg.sources import turtle_records
     from collabkg.validation import import_validator
 
@@ -88,7 +88,7 @@ def _import(args, build: bool) -> int:
                                   replace_owned=args.replace_owned):
             fn = importer.build if build else importer.ingest
             kwargs = dict(base=args.base, progress=args.progress, validator=import_validator(args), jobs=args.jobs)
-            summary = fn(store, args.paths, **kwargs) if build else fn(args.paths, store, **kwargs)
+            summary = fn(store, args.paths, **kwargs)
     print_summary(summary)
     return summary.exit_code
 

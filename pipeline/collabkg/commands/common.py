@@ -48,7 +48,7 @@ def remote_args(p: argparse.ArgumentParser, write: bool) -> None:
 def open_store_from_args(args, read_only: bool = False):
     """The store the arguments name (``--endpoint`` or ``--store``). A store that cannot be opened
     (missing, locked, corrupt, on a read-only file system) is a :class:`StoreError` naming it."""
-    settings = getattr(args, "settings", None) or Settings.from_env()
+    settings = Settings.of(args)
     if getattr(args, "endpoint", None):
         from collabkg.remote_store import RemoteStore
 

@@ -13,6 +13,8 @@ import html
 import sys
 from pathlib import Path
 
+from collabkg.namespaces import VANN
+
 ALIGNMENTS = ("subClassOf", "subPropertyOf", "equivalentClass", "equivalentProperty", "inverseOf",
               "exactMatch", "closeMatch", "broadMatch", "narrowMatch", "relatedMatch", "seeAlso")
 
@@ -58,7 +60,7 @@ def write_serialisations(src: Path, out: Path) -> list[Path]:
     """The ontology as collabkg.ttl / .nt / .jsonld through the deterministic writers."""
     import pyoxigraph as ox
 
-    from collabkg import export as ex
+    import collabkg.export as ex
 
     store = ox.Store()
     store.load(path=str(src), format=ox.RdfFormat.TURTLE)  # default graph: no named-graph wrapper in JSON-LD
@@ -130,8 +132,8 @@ def ontology_html(src: Path) -> str:
     if onto is not None:
         parts.append(f"<dt>IRI</dt><dd><code>{html.escape(str(onto))}</code></dd>\n")
         for label, p in (("Version", OWL.versionInfo), ("Licence", DCTERMS.license), ("Creator", DCTERMS.creator),
-                         ("Preferred prefix", rdflib.URIRef("http://purl.org/vocab/vann/preferredNamespacePrefix")),
-                         ("Namespace", rdflib.URIRef("http://purl.org/vocab/vann/preferredNamespaceUri"))):
+                         ("Preferred prefix", rdflib.URIRef(VANN + "preferredNamespacePrefix")),
+                         ("Namespace", rdflib.URIRef(VANN + "preferredNamespaceUri"))):
             for o in sorted(g.objects(onto, p)):
                 parts.append(f"<dt>{label}</dt><dd>{q(o)}</dd>\n")
     parts.append("<dt>Serialisations</dt><dd>" + " · ".join(

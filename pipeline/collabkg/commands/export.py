@@ -7,6 +7,7 @@ import sys
 from collabkg.commands.common import base_arg as _base_arg
 from collabkg.commands.common import store_arg as _store_args
 from collabkg.export import FORMATS, GRAPH_SELECTIONS
+from collabkg.namespaces import PUBLISHER
 
 FORMAT_NAMES = tuple(FORMATS)  # the writers' registry
 
@@ -30,7 +31,7 @@ def register(sub) -> None:
                    help="URL of the folder the dump will be published in (default: <base>dump/, e.g. https://w3id.org/collabkg/id/dump/)")
     p.add_argument("--issued", metavar="YYYY-MM-DD", help="dct:issued of the dataset (default: the newest record update date)")
     p.add_argument("--publisher-name", default="collabkg project", help="foaf:name of the publisher")
-    p.add_argument("--publisher-iri", default="https://w3id.org/collabkg/org/collabkg", help="IRI of the publisher")
+    p.add_argument("--publisher-iri", default=PUBLISHER, help=f"IRI of the publisher (default {PUBLISHER})")
     p.add_argument("--no-description", action="store_true", help="write the dump only")
     p.set_defaults(func=cmd_export)
 
@@ -45,8 +46,8 @@ def _check_iri(value: str | None, option: str) -> None:
 def cmd_export(args) -> int:
     from pathlib import Path
 
-    from collabkg import dataset_description as dd
-    from collabkg import export as ex
+    import collabkg.dataset_description as dd
+    import collabkg.export as ex
     from collabkg.commands.common import open_store_from_args
     from collabkg.errors import EXIT_OK, UsageError
 

@@ -2,11 +2,11 @@
 shards with a manifest (see ``collabkg.shards``); on local processes or a Dask cluster."""
 from __future__ import annotations
 
-import os
 import sys
 
 from collabkg.commands.common import base_arg
 from collabkg.errors import InputError, UsageError
+from collabkg.settings import Settings
 
 
 def register(sub) -> None:
@@ -37,10 +37,10 @@ def cmd_map(args) -> int:
         raise UsageError("--range-mb must be positive")
     if args.scheduler and args.scheduler != "local" and not args.scheduler.startswith("tcp://"):
         raise UsageError(f"--scheduler {args.scheduler}: expected `local` or tcp://HOST:PORT")
-    base = args.base
+    settings = Settings.of(args)
     try:
-        s = map_inputs(args.paths, args.out, base=base, scheduler=args.scheduler, workers=args.workers,
-                       engine=args.engine, validate=os.environ.get("COLLABKG_VALIDATE", "1") != "0",
+        s = map_inputs(args.paths, args.out, base=args.base, scheduler=args.scheduler, workers=args.workers,
+                       engine=args.engine or settings.shacl_engine, validate=settings.validate,
                        range_bytes=int(args.range_mb * 1024 * 1024))
     except OSError as e:
         raise InputError(f"{e.filename or args.out}: {e.strerror or e}") from None

@@ -34,7 +34,7 @@ def _catalogue_call(fn, *args):
 
 
 def cmd_queries(args) -> int:
-    from collabkg import catalogue
+    import collabkg.catalogue as catalogue
 
     out = sys.stdout.write
     if args.name:
@@ -71,7 +71,7 @@ def _params(pairs: list[str]) -> dict[str, str]:
 
 
 def cmd_query(args) -> int:
-    from collabkg import catalogue
+    import collabkg.catalogue as catalogue
     from collabkg.commands.common import open_store_from_args
 
     q = _catalogue_call(catalogue.get, args.name)

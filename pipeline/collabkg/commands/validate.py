@@ -47,7 +47,8 @@ def _records(paths, read, usage_error):
 
 
 def cmd_validate(args) -> int:
-    from collabkg import sources, validation
+    import collabkg.sources as sources
+    import collabkg.validation as validation
     from collabkg.commands.common import open_store_from_args
     from collabkg.errors import UsageError
     from collabkg.namespaces import IRIs
@@ -81,13 +82,13 @@ def cmd_validate(args) -> int:
 
 
 def cmd_audit(args) -> int:
-    from collabkg import validation
+    import collabkg.validation as validation
     from collabkg.commands.common import open_store_from_args
     from collabkg.errors import UsageError
 
     with open_store_from_args(args, read_only=True) as store:
         try:
-            from collabkg.importing.workers import default_jobs
+            from collabkg.parallel import default_jobs
 
             reports = validation.audit(store, args.engine, args.jobs or default_jobs())
         except validation.Unsupported as e:

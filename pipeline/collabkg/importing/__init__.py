@@ -1,5 +1,5 @@
 """Importing: the stages read → map → validate → write → enrich (``stages``), run in worker processes
-where it pays (``workers``), orchestrated by ``run``; what an import did is an ``ImportSummary``."""
+where it pays (``collabkg.parallel``), orchestrated by ``run``; what an import did is an ``ImportSummary``."""
 from collabkg.importing.run import BATCH_RECORDS, ONTOLOGY_GRAPH, build, class_counts, ingest, load_ontology
 from collabkg.importing.summary import STAGES, ImportSummary, Rejection
 

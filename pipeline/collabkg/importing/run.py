@@ -13,10 +13,10 @@ from typing import Iterable
 
 import pyoxigraph as ox
 
-from collabkg.importing import stages
+import collabkg.importing.stages as stages
 from collabkg.importing.first_build import FirstBuild
 from collabkg.importing.summary import ImportSummary
-from collabkg.importing.workers import default_jobs, ordered_map
+from collabkg.parallel import default_jobs, ordered_map
 from collabkg.records import RecordError, RecordWarning
 from collabkg.resources import bundled_inputs, ontology_dir
 from collabkg.store import ONTOLOGY_GRAPH, Store
@@ -39,8 +39,8 @@ def _warning_kind(w: RecordWarning) -> str:
 
 
 def ingest(
-    paths: Iterable[str | Path],
     store: Store,
+    paths: Iterable[str | Path],
     *,
     base: str | None = None,
     validator: ImportValidator | None = None,
@@ -52,6 +52,7 @@ def ingest(
 ) -> ImportSummary:
     """Import records from ``paths`` into ``store``; report problems on ``err``.
 
+    Arguments in the order of :func:`build`: the store, then the inputs, then keywords only.
     ``jobs``: worker processes for reading, mapping and (``validate_once``) validating (default:
     all cores; 1 = in this process).
     ``enrich``: recompute links and themes afterwards (``build`` does it once at its end).
@@ -59,6 +60,8 @@ def ingest(
     rejected records out (a first build into a staging copy, see :mod:`.first_build`); otherwise
     each batch is validated against the store before it is written.
     """
+    if isinstance(store, (str, Path, list, tuple)):
+        raise TypeError("ingest(store, paths, ...): the store comes first, as in build()")
     t0 = time.perf_counter()
     paths = [Path(p) for p in paths]
     workers = default_jobs() if jobs is None else max(1, jobs)
@@ -183,8 +186,12 @@ def _apply(verdict, summary: ImportSummary, err) -> None:
             summary.duplicates.pop(i)
 
 
-def build(store: Store, paths: Iterable[str | Path] | None = None, validate_once: bool | None = None, **kwargs) -> ImportSummary:
-    """Import the given inputs, or the bundled real data when none are given, then enrich.
+def build(store: Store, paths: Iterable[str | Path] | None = None, *, validate_once: bool | None = None,
+          **kwargs) -> ImportSummary:
+    """Import ``paths`` into ``store``, or the bundled real data when none are given, then enrich.
+
+    Arguments in the order of :func:`ingest`; the keywords are ingest's (``base``, ``validator``,
+    ``progress``, ``err``, ``jobs``), enrichment runs once at the end.
 
     Into a store without records, the import goes into a staging copy that replaces the store
     only when complete (see :meth:`Store.staged`), and is validated once over the staging copy
@@ -195,10 +202,10 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, validate_once
     if not store.has_records():
         with store.staged():
             once = store.in_staging and validate_once is not False
-            summary = ingest(inputs, store, validate_once=once, **kwargs)
+            summary = ingest(store, inputs, validate_once=once, **kwargs)
         summary.store = store.location
     else:
-        summary = ingest(inputs, store, **kwargs)
+        summary = ingest(store, inputs, **kwargs)
     t = time.perf_counter()
     stages.enrich(store, kwargs.get("base"))
     summary.stages["enrich"] += time.perf_counter() - t

@@ -16,8 +16,11 @@ from typing import Iterator, NamedTuple
 
 import pyoxigraph as ox
 
-from collabkg import linking, sources, themes
-from collabkg.mapping import Triples, map_record
+import collabkg.linking as linking
+import collabkg.sources as sources
+import collabkg.themes as themes
+from collabkg.mapping import map_record
+from collabkg.mapping.terms import Triples
 from collabkg.namespaces import IRIs
 from collabkg.records import RecordError, RecordWarning, SourceRecord
 from collabkg.sources import InputError, cordis_xml

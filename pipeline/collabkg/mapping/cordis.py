@@ -12,7 +12,7 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from collabkg.mapping import LABEL, A, BlockBuilder, EntityBlocks, Triples, any_uri, ckg, literal
+from collabkg.mapping.terms import LABEL, A, BlockBuilder, EntityBlocks, Triples, any_uri, ckg, literal
 from collabkg.namespaces import IRIs, SKOS, country, doi_iri
 from collabkg.records import SourceRecord
 from collabkg.records.cordis import Coded, Field, Organisation, Participation, Project, ProgrammePart, Publication

@@ -13,7 +13,7 @@ import pyoxigraph as ox
 
 from functools import lru_cache
 
-from collabkg.mapping import LABEL, A, BlockBuilder, EntityBlocks, Triples, ckg, literal
+from collabkg.mapping.terms import LABEL, A, BlockBuilder, EntityBlocks, Triples, ckg, literal
 from collabkg.namespaces import IRIs, country, doi_iri
 from collabkg.records import SourceRecord
 from collabkg.records.openalex import Authorship, Award, Funder, Institution, Person, Topic, Work

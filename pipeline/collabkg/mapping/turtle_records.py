@@ -1,7 +1,7 @@
 """Hand-written records are already in the ontology's terms: their triples are the record's graph."""
 from __future__ import annotations
 
-from collabkg.mapping import Triples
+from collabkg.mapping.terms import Triples
 from collabkg.namespaces import IRIs
 from collabkg.records import SourceRecord
 

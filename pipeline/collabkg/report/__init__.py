@@ -15,12 +15,10 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from pathlib import Path
 
-from collabkg import catalogue
-from collabkg.report import charts
+import collabkg.catalogue as catalogue
+from collabkg.namespaces import OIC, sparql_prefixes
+from collabkg.report import sections
 from collabkg.report.page import page
-
-FOCUS_PARTNERS = ["US", "DE", "JP"]
-LARGEST = 4  # OIC countries given their own section
 
 # The sources and their licences (data/*/README.md, data/LICENSES.md).
 SOURCES = [
@@ -100,29 +98,26 @@ class Report:
 
 def _country_names(store) -> dict[str, str]:
     """ISO code → English name (reference data; labels only, no figures)."""
-    rows = store.query("""PREFIX ckg: <https://w3id.org/collabkg/ontology#>
-        PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
+    rows = store.query(sparql_prefixes() + """
         SELECT ?c ?n WHERE { ?x a ckg:Country ; ckg:iso2 ?c ; skos:prefLabel ?n }""")
     return {r["c"].value: r["n"].value for r in rows}
 
 
 def _oic_members(store) -> set[str]:
     """ISO codes of the OIC member states (reference data, ontology/countries.ttl)."""
-    rows = store.query("""PREFIX ckg: <https://w3id.org/collabkg/ontology#>
-        SELECT ?c WHERE { ?x ckg:memberOf <https://w3id.org/collabkg/org/OIC> ; ckg:iso2 ?c }""")
+    rows = store.query(sparql_prefixes() + f"""
+        SELECT ?c WHERE {{ ?x ckg:memberOf <{OIC}> ; ckg:iso2 ?c }}""")
     return {r["c"].value for r in rows}
 
 
 def _newest_cordis_update(store) -> str:
-    rows = list(store.query("""PREFIX ckg: <https://w3id.org/collabkg/ontology#>
+    rows = list(store.query(sparql_prefixes() + """
         SELECT (MAX(STR(?d)) AS ?m) WHERE { ?p a ckg:Project ; ckg:lastUpdateDate ?d }"""))
     return rows[0]["m"].value[:10] if rows and rows[0]["m"] is not None else "unknown"
 
 
 def build_report(store, out: str | Path) -> Path:
     """Write ``index.html`` and its PNG charts into ``out``; return the HTML path."""
-    from collabkg.report import sections
-
     out = Path(out)
     out.mkdir(parents=True, exist_ok=True)
     for old in out.glob("*.png"):

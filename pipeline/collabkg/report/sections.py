@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from collabkg.report import FOCUS_PARTNERS, LARGEST, charts
+import collabkg.report.charts as charts
+
+FOCUS_PARTNERS = ["US", "DE", "JP"]
+LARGEST = 4  # OIC countries given their own section
 
 MIO = Decimal(1_000_000)
 

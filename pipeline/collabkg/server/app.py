@@ -17,7 +17,7 @@ from starlette.responses import FileResponse, JSONResponse, PlainTextResponse, R
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from collabkg.server import resources
+import collabkg.server.resources as resources
 from collabkg.server.sparql import GRAPH_TYPES, Limits, ProtocolError, negotiate
 from collabkg.server.tasks import FORMAT_PARAM, store_signature
 from collabkg.server.workers import Pool
@@ -80,8 +80,8 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
     """The ASGI app serving ``store`` (opened read-only by the caller) with ``limits``;
     ``cache_size`` stored-query answers are kept (0: none); CORS for ``cors_origins`` (none: no CORS).
     The store's work runs in ``limits.workers`` worker processes, started here and stopped at shutdown."""
-    from collabkg import catalogue
-    from collabkg.server import service
+    import collabkg.catalogue as catalogue
+    import collabkg.server.service as service
 
     limits = limits or Limits()
     stored = catalogue.catalogue(queries_folder)  # loaded and checked once, at start-up

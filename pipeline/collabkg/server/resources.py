@@ -11,9 +11,8 @@ from urllib.parse import quote
 
 import pyoxigraph as ox
 
-from collabkg.namespaces import PREFIXES, RDF
+from collabkg.namespaces import PREFIXES, RDF, W3ID as ROOT
 
-ROOT = "https://w3id.org/collabkg/"
 INCOMING = 200
 MAX_TRIPLES = 20_000  # one resource page; the graph has no resource near this size
 

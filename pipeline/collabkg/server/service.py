@@ -9,11 +9,10 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
-from collabkg.namespaces import CKG, DCAT, DCT, RDF, VOID, W3C_FORMATS as FORMATS
+from collabkg.namespaces import CC_BY_DEED, CKG, DCAT, DCT, RDF, RDFS, SD, VOID, W3C_FORMATS as FORMATS
 from collabkg.settings import DEFAULT_BASE
 from collabkg.server.sparql import Limits
 
-SD = "http://www.w3.org/ns/sparql-service-description#"
 RDF_TYPE = ox.NamedNode(RDF + "type")
 MEDIA = {"text/turtle": ox.RdfFormat.TURTLE, "application/ld+json": ox.RdfFormat.JSON_LD,
          "application/n-triples": ox.RdfFormat.N_TRIPLES, "application/rdf+xml": ox.RdfFormat.RDF_XML}
@@ -44,7 +43,7 @@ def describe(base: str, limits: Limits, media: str) -> bytes:
         ox.Triple(dataset, RDF_TYPE, _n(VOID + "Dataset")),
         ox.Triple(dataset, _n(SD + "defaultGraph"), default),
         ox.Triple(default, RDF_TYPE, _n(SD + "Graph")),
-        ox.Triple(dataset, _n("http://www.w3.org/2000/01/rdf-schema#seeAlso"), _n(base + "/dataset")),
+        ox.Triple(dataset, _n(RDFS + "seeAlso"), _n(base + "/dataset")),
     ]
     t += [ox.Triple(service, _n(SD + "resultFormat"), _n(FORMATS + f)) for f in RESULT_FORMATS]
     return ox.serialize(t, format=MEDIA[media], prefixes=PREFIXES) or b""
@@ -61,7 +60,7 @@ def dataset(base: str, media: str) -> bytes:
             "CORDIS Horizon Europe projects and OpenAlex works as RDF, with a focus on the member states of the OIC. "
             "Dumps with their full DCAT-AP description (partitions, sizes, checksums) are written by `collabkg export`.",
             language="en")),
-        ox.Triple(d, _n(DCT + "license"), _n("https://creativecommons.org/licenses/by/4.0/")),
+        ox.Triple(d, _n(DCT + "license"), _n(CC_BY_DEED)),
         ox.Triple(d, _n(DCT + "rights"), ox.Literal("Source: CORDIS, © European Union, CC BY 4.0; OpenAlex, CC0")),
         ox.Triple(d, _n(VOID + "sparqlEndpoint"), _n(base + "/sparql")),
         ox.Triple(d, _n(VOID + "uriSpace"), ox.Literal(DEFAULT_BASE)),

@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 import pyoxigraph as ox
 
 from collabkg.catalogue import SPARQL_OPAQUE
-from collabkg.namespaces import PREFIXES, XSD
+from collabkg.namespaces import PREFIXES, SPARQL_RESULTS, XSD
 from collabkg.results import json_term
 
 # Tokens that matter for the guards (comments, strings and IRIs first: see SPARQL_OPAQUE).
@@ -212,7 +212,7 @@ def serialize(out, media_type: str) -> bytes:
     return "".join(parts).encode("utf-8")
 
 
-_SR = "http://www.w3.org/2005/sparql-results#"
+_SR = SPARQL_RESULTS
 _Q = {'"': "&quot;"}
 
 

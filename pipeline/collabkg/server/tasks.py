@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from collabkg.server import resources
+import collabkg.server.resources as resources
 from collabkg.server.sparql import GRAPH_TYPES, SELECT_TYPES, Limits, ProtocolError, negotiate, run_query, serialize
 
 FORMAT_PARAM = {
@@ -113,7 +113,7 @@ _CATALOGUE: dict = {}
 
 def stored(store, name, params, fmt, limits: Limits, folder=None) -> str:
     """A stored query's answer as ``collabkg query --format fmt`` writes it."""
-    from collabkg import catalogue
+    import collabkg.catalogue as catalogue
     from collabkg.commands.queries import write
 
     if folder not in _CATALOGUE:
@@ -143,8 +143,8 @@ def resource(store, iri, media) -> tuple[int, str, bytes]:
 
 def validate(store, body: bytes, suffix: str, fmt: str) -> tuple[int, str]:
     """What ``collabkg validate`` does for one file: (HTTP status, report text)."""
-    from collabkg import sources
-    from collabkg import validation as v
+    import collabkg.sources as sources
+    import collabkg.validation as v
     from collabkg.namespaces import IRIs
 
     iris = IRIs(None)

@@ -22,6 +22,7 @@ import threading
 import time
 
 from collabkg.server.sparql import ProtocolError
+from collabkg.server.tasks import worker_main
 
 POLL = 0.05  # seconds between checks of a running request's time and memory
 LONG = 0.5   # seconds after which a request runs at the lowest CPU priority
@@ -47,10 +48,8 @@ def _lower_priority(pid: int) -> bool:
 
 class _Worker:
     def __init__(self, ctx, spec):
-        from collabkg.server import tasks
-
         self.conn, child = ctx.Pipe()
-        self.proc = ctx.Process(target=tasks.worker_main, args=(child, spec), daemon=True, name="collabkg-serve-worker")
+        self.proc = ctx.Process(target=worker_main, args=(child, spec), daemon=True, name="collabkg-serve-worker")
         self.proc.start()
         child.close()
 

@@ -32,7 +32,7 @@ from functools import partial
 from pathlib import Path
 
 from collabkg.files import sha256
-from collabkg.importing.workers import default_jobs, ordered_map
+from collabkg.parallel import default_jobs, ordered_map
 from collabkg.store import _nquads
 from collabkg.shards.mapper import KEY_BUCKETS, gz, map_partition, part_paths, read_bucket, write_atomic
 from collabkg.shards.partitions import RANGE_BYTES, plan

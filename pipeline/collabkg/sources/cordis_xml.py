@@ -17,7 +17,7 @@ from lxml import etree
 
 from collabkg.records import RecordError, RecordFailure, RecordWarning, SourceRecord
 from collabkg.records.cordis import Address, Coded, Field, Organisation, Participation, Project, ProgrammePart, Publication
-from collabkg import reference
+import collabkg.reference as reference
 from collabkg.errors import InputError
 from collabkg.namespaces import normalise_doi
 from collabkg.sources.text import unescape_text

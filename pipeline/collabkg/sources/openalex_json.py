@@ -22,8 +22,8 @@ from datetime import date
 from pathlib import Path
 from typing import Iterator
 
-from collabkg import reference
-from collabkg.namespaces import normalise_doi
+import collabkg.reference as reference
+from collabkg.namespaces import ORCID, ROR, normalise_doi
 from collabkg.records import RecordError, SourceRecord
 from collabkg.sources.text import unescape_text
 from collabkg.records.openalex import Authorship, Award, Funder, Institution, Person, Topic, Work
@@ -298,8 +298,8 @@ def ror(value: str | None, field: str) -> str | None:
         return None
     v = value.strip()
     if re.fullmatch(r"0[a-z0-9]{8}", v):
-        v = "https://ror.org/" + v
-    if not re.fullmatch(r"https://ror\.org/0[a-z0-9]{8}", v):
+        v = ROR + v
+    if not re.fullmatch(re.escape(ROR) + r"0[a-z0-9]{8}", v):
         raise _Bad(field, f"not a ROR id: {value!r}")
     return v
 
@@ -310,7 +310,7 @@ def orcid(value: str | None, field: str) -> str | None:
     m = re.fullmatch(r"(?:https?://orcid\.org/)?(\d{4}-\d{4}-\d{4}-\d{3}[\dX])", value.strip())
     if not m:
         raise _Bad(field, f"not an ORCID iD: {value!r}")
-    return "https://orcid.org/" + m.group(1)
+    return ORCID + m.group(1)
 
 
 def abstract(index: dict | None, field: str) -> str | None:

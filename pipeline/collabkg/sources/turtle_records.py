@@ -26,7 +26,8 @@ import pyoxigraph as ox
 
 from collabkg.namespaces import CKG, CROSS_SOURCE_KINDS, RDF, IRIs
 from collabkg.records import RecordError, SourceRecord
-from collabkg.sources import cordis_xml, openalex_json
+import collabkg.sources.cordis_xml as cordis_xml
+import collabkg.sources.openalex_json as openalex_json
 
 SOURCE = "turtle"
 TOP_LEVEL = (ox.NamedNode(CKG + "Project"), ox.NamedNode(CKG + "Work"))

@@ -133,7 +133,7 @@ def store_results(store, engine: str | None = None, jobs: int = 1) -> list[Resul
     shapes = record_shapes().targeted()
     if jobs <= 1 or path is None or len(shapes) < 2 or any(not s.id.startswith("<") for s in shapes):
         return run_fast(Data(store.query))
-    from collabkg.importing.workers import ordered_map
+    from collabkg.parallel import ordered_map
 
     parts = _share_out(store, shapes, jobs)
     results: set[Result] = set()
