@@ -32,7 +32,7 @@ from collabkg.resources import data_dir
 from collabkg.store import EmbeddedStore
 openalex = sorted((data_dir() / "openalex-works-sample" / "author-data").glob("*.json"))
 with EmbeddedStore(sys.argv[1]) as s:
-    ingest(openalex, s, progress=False, err=io.StringIO())
+    ingest(s, openalex, progress=False, err=io.StringIO())
 """
 
 # Prints one JSON list of {name, seconds, rows, triples}, then the peak RSS.

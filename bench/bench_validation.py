@@ -28,7 +28,7 @@ from collabkg import validation as validate
 s = EmbeddedStore(sys.argv[1], read_only=True)
 records = sum(1 for g in s.graph_names() if g.rsplit("/graph/cordis/", 1)[-1].isdigit())  # project records only
 triples = s.count_triples()
-from collabkg.importing.workers import default_jobs
+from collabkg.parallel import default_jobs
 t = time.perf_counter()
 reports = validate.audit(s, sys.argv[2], default_jobs())  # as `collabkg audit` runs it: every core
 print(json.dumps({"seconds": time.perf_counter() - t, "records": records, "triples": triples,
