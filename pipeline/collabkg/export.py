@@ -176,15 +176,12 @@ def selected_quads(store, which: str = "all", base: str | None = None) -> Iterat
     """Quads of the selected graphs, straight from the store (no order)."""
     base = IRIs(base).base
     keep = graph_filter(which, base)
-    raw = store.raw if hasattr(store, "raw") else store
     if which == "all":  # one pass over every quad (the order does not matter: records are sorted)
-        yield from (q for q in raw.quads_for_pattern(None, None, None, None) if not isinstance(q.graph_name, ox.BlankNode))
+        yield from (q for q in store.quads() if not isinstance(q.graph_name, ox.BlankNode))
         return
-    if keep(None):
-        yield from raw.quads_for_pattern(None, None, None, ox.DefaultGraph())
-    for g in raw.named_graphs():
-        if isinstance(g, ox.NamedNode) and keep(g.value):
-            yield from raw.quads_for_pattern(None, None, None, g)
+    for g in store.graph_names():
+        if keep(g):
+            yield from store.quads(g)
 
 
 def _canonical_blank_quads(quads: list[ox.Quad], keep_graphs: bool) -> Iterator[ox.Quad]:

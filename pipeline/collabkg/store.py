@@ -42,8 +42,10 @@ class Store(ABC):
         triples of ``add`` to theirs (shared, add-only graphs); return triples written."""
 
     @abstractmethod
-    def query(self, sparql: str, bindings: dict | None = None):
-        """Run a SPARQL query with the union of named graphs as default graph."""
+    def query(self, sparql: str, bindings: dict | None = None, default_graphs=(), named_graphs=()):
+        """Run a SPARQL query with the union of named graphs as default graph; ``default_graphs`` /
+        ``named_graphs`` (the protocol's ``default-graph-uri`` / ``named-graph-uri``), when given,
+        replace the dataset: the default graph is then their merge (empty without any)."""
 
     @abstractmethod
     def graph_names(self) -> set[str]:
@@ -71,7 +73,7 @@ class Store(ABC):
         return [g for g in self.graph_names() if not g.startswith(ONTOLOGY_GRAPH)]
 
     def quads(self, graph: str | None = None):
-        """The quads of one named graph, or of all of them."""
+        """The quads of one named graph, or of the whole store."""
         raise NotImplementedError(f"{type(self).__name__} does not list quads")
 
     @contextmanager
@@ -234,10 +236,15 @@ class EmbeddedStore(Store):
             raise StoreError(f"{self.location}: write failed, batch not applied: {e}") from None
         return n
 
-    def query(self, sparql: str, bindings: dict | None = None):
-        # The union default graph only for a query without a dataset of its own: Oxigraph's
-        # union option would override FROM / FROM NAMED (SPARQL 1.1 section 13.2).
-        kwargs = {} if has_dataset_clause(sparql) else {"use_default_graph_as_union": True}
+    def query(self, sparql: str, bindings: dict | None = None, default_graphs=(), named_graphs=()):
+        if default_graphs or named_graphs:
+            kwargs = {"default_graph": [ox.NamedNode(g) for g in default_graphs], "named_graphs": [ox.NamedNode(g) for g in named_graphs]}
+        elif has_dataset_clause(sparql):
+            kwargs = {}
+        else:
+            # The union default graph only for a query without a dataset of its own: Oxigraph's
+            # union option would override FROM / FROM NAMED (SPARQL 1.1 section 13.2).
+            kwargs = {"use_default_graph_as_union": True}
         if bindings:
             kwargs["substitutions"] = {ox.Variable(k): v for k, v in bindings.items()}
         return self._store.query(sparql, **kwargs)

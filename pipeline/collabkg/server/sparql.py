@@ -136,17 +136,8 @@ def run_query(store, text: str, limits: Limits, default_graphs=(), named_graphs=
     if prefixes:
         text, added = with_prefixes(text)
     try:
-        if default_graphs or named_graphs:
-            raw = getattr(store, "raw", None)
-            if raw is None:  # a remote store: the parameters go on to its endpoint
-                result = store.query(text, default_graphs=list(default_graphs), named_graphs=list(named_graphs))
-            else:
-                # The protocol's dataset replaces the query's own (FROM): the default graph is the
-                # merge of default-graph-uri (empty without one), the named graphs those of named-graph-uri.
-                result = raw.query(text, default_graph=[ox.NamedNode(g) for g in default_graphs],
-                                   named_graphs=[ox.NamedNode(g) for g in named_graphs])
-        else:
-            result = store.query(text)
+        # The protocol's dataset, if any, replaces the query's own (FROM): see Store.query.
+        result = store.query(text, default_graphs=list(default_graphs), named_graphs=list(named_graphs))
         if isinstance(result, (ox.QueryBoolean, bool)):
             return ("boolean", bool(result))
         rows = []

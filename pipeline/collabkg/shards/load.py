@@ -79,9 +79,8 @@ def load(folder: str | Path, store, *, base: str | None = None, audit: bool = Tr
     base = base or manifest.get("base")
     summary = LoadSummary(shards=len(manifest["shards"]))
     load_ontology(store)
-    staged = getattr(store, "staged", None)
-    if staged is not None and not store.record_graphs():
-        with staged():
+    if not store.has_records():  # a first load: as one unit where the store can (Store.staged)
+        with store.staged():
             summary.triples_loaded = _load_all(folder, manifest, store)
     else:
         summary.triples_loaded = _load_all(folder, manifest, store)

@@ -302,7 +302,7 @@ def import_validator(args=None) -> ImportValidator | None:
     """The validator ``collabkg build``/``ingest`` use (``$COLLABKG_VALIDATE=0`` turns it off)."""
     from collabkg.settings import Settings
 
-    settings = getattr(args, "settings", None) or Settings.from_env()
+    settings = Settings.of(args)
     if not settings.validate:
         return None
     engine = getattr(args, "engine", None) or settings.shacl_engine
