@@ -185,9 +185,11 @@ def test_two_exports_are_byte_identical_and_survive_a_round_trip(store, tmp_path
     ex.export(store, a, fmt)
     ex.export(store, b, fmt, chunk_chars=20_000)  # many spilled chunks: the merge path
     assert a.read_bytes() == b.read_bytes()
-    fresh = ox.Store(str(tmp_path / "fresh"))
-    fresh.bulk_load(path=str(a), format=OX_FORMAT[fmt])
-    ex.export(fresh, c, fmt)
+    from collabkg.store import EmbeddedStore
+
+    with EmbeddedStore(tmp_path / "fresh") as fresh:
+        fresh.raw.bulk_load(path=str(a), format=OX_FORMAT[fmt])
+        ex.export(fresh, c, fmt)
     assert a.read_bytes() == c.read_bytes()
 
 
