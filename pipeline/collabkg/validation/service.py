@@ -23,7 +23,7 @@ from collabkg.namespaces import IRIs
 from collabkg.records import RecordError
 from collabkg.validation.batch import Batch, _chunks
 from collabkg.validation.compile import ShapesIndex
-from collabkg.validation.engines import Data, FastEngine, engine_name, run_pyshacl
+from collabkg.validation.engines import Data, FastEngine, engine_name, part_of, run_pyshacl, work_units
 from collabkg.validation.results import RecordReport, Result, _short
 from collabkg.validation.shapes import ONTOLOGY_GRAPH, RDF_FORMATS, load_shapes, shapes_graph
 
@@ -145,20 +145,23 @@ def store_results(store, engine: str | None = None, jobs: int = 1) -> list[Resul
 
 
 def _share_out(store, shapes, n: int) -> list[list[str]]:
-    """Shape ids in ``n`` parts of about equal work: focus nodes × checks per shape, greatest first."""
+    """Work units (:func:`~.engines.work_units`) in ``n`` parts of about equal work: focus nodes ×
+    checks per unit, greatest first."""
     counts = {r["c"].value: int(r["n"].value) for r in store.query("SELECT ?c (COUNT(?s) AS ?n) WHERE { ?s a ?c } GROUP BY ?c")}
 
     def checks(shape) -> int:
         return 1 + len(shape.constraints) + sum(checks(p) for p in shape.properties)
 
-    def weight(shape) -> int:
-        foci = sum(counts.get(t.value, 0) if k == "class" else 100 for k, t in shape.targets)
-        return max(1, foci) * checks(shape)
-
+    units: list[tuple[int, str]] = []
+    for shape in shapes:
+        foci = max(1, sum(counts.get(t.value, 0) if k == "class" else 100 for k, t in shape.targets))
+        for unit in work_units(shape):
+            part = part_of(shape, {unit})
+            units.append((foci * (checks(part) - (0 if part.constraints or unit == shape.id else 1)), unit))
     parts: list[tuple[int, list[str]]] = [(0, []) for _ in range(n)]
-    for shape in sorted(shapes, key=weight, reverse=True):
+    for weight, unit in sorted(units, reverse=True):
         i = min(range(n), key=lambda j: parts[j][0])
-        parts[i] = (parts[i][0] + weight(shape), parts[i][1] + [shape.id])
+        parts[i] = (parts[i][0] + weight, parts[i][1] + [unit])
     return [ids for _, ids in parts if ids]
 
 
