@@ -293,7 +293,7 @@ class ImportValidator:
 
 def _default_quarantine(store) -> Path:
     """Beside an embedded store; for a remote store (a URL), under ./.collabkg/quarantine."""
-    location = str(getattr(store, "location", ".collabkg/store"))
+    location = str(store.location)
     stamp = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%fZ")
     if "://" in location:
         return Path(".collabkg") / "quarantine" / f"remote-{stamp}.jsonl"
