@@ -149,6 +149,7 @@ def ingest(
     if once is not None:
         t = time.perf_counter()
         summary.triples_written += once.finish_writes()
+        store.compact()  # validation reads the whole store, then users do
         st["write"] += time.perf_counter() - t
         t = time.perf_counter()
         _apply(once.validate(), summary, err)
