@@ -107,9 +107,10 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, input:
 # where one worker ends up running alone while the other idles. Longest first instead (the figures
 # are per-file totals of `--durations`), the rest in collection order.
 LONG_FIRST = (
-    "test_faults.py", "test_readme.py", "test_remote_stores.py", "test_validate.py", "test_export.py",
-    "test_fidelity_graphs.py", "test_import_parallel.py", "test_shards.py", "test_serve.py", "test_wheel.py",
-    "test_shapes.py", "test_report.py", "test_serve_endpoint.py", "test_queries.py", "test_validation_engine.py",
+    "test_faults.py", "test_readme.py", "test_remote_stores.py", "test_first_build.py", "test_import_parallel.py",
+    "test_wheel.py", "test_validate.py", "test_fidelity_graphs.py", "test_serve.py", "test_export.py",
+    "test_report.py", "test_validation_engine.py", "test_shards.py", "test_serve_endpoint.py", "test_shapes.py",
+    "test_queries.py",
 )
 
 
