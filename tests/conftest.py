@@ -5,6 +5,7 @@ import contextlib
 import fcntl
 import io
 import os
+import pickle
 import shutil
 import subprocess
 from pathlib import Path
@@ -49,17 +50,28 @@ def shared_build(tmp_path_factory, name: str, make) -> Path:
 
 @pytest.fixture(scope="session")
 def built_store_path(tmp_path_factory) -> Path:
-    """A store built by `collabkg build` (bundled data) once per test run, shared by the xdist
+    """A store built as `collabkg build` builds it (bundled data, validated) once per test run, shared by the xdist
     workers (opened read-only by each). Do not write to it: copy it (shutil.copytree) instead."""
     from collabkg.importing import build
     from collabkg.store import EmbeddedStore
+    from collabkg.validation import ImportValidator
 
     def make(path: Path) -> None:
+        # validated as `collabkg build` validates (the command passes a validator; the API's default is none)
+        validator = ImportValidator(quarantine=path.parent / "quarantine.jsonl")
         with EmbeddedStore(path) as store:
-            summary = build(store, progress=False, err=io.StringIO())
+            summary = build(store, progress=False, err=io.StringIO(), validator=validator)
         assert summary.read > 1000
+        (path.parent / "summary.pickle").write_bytes(pickle.dumps(summary))  # for `built_summary`
 
     return shared_build(tmp_path_factory, "built", make)
+
+
+@pytest.fixture(scope="session")
+def built_summary(built_store_path):
+    """The ImportSummary that `build` returned when it made `built_store_path` (what it counted while
+    importing: records, rejections, warnings), for tests that compare it with the finished store."""
+    return pickle.loads((built_store_path.parent / "summary.pickle").read_bytes())
 
 
 @pytest.fixture(scope="session")
@@ -95,9 +107,10 @@ def run_cli(*args: str, env: dict | None = None, cwd: Path | None = None, input:
 # where one worker ends up running alone while the other idles. Longest first instead (the figures
 # are per-file totals of `--durations`), the rest in collection order.
 LONG_FIRST = (
-    "test_faults.py", "test_readme.py", "test_remote_stores.py", "test_validate.py", "test_export.py",
-    "test_fidelity_graphs.py", "test_import_parallel.py", "test_shards.py", "test_serve.py", "test_wheel.py",
-    "test_shapes.py", "test_report.py", "test_serve_endpoint.py", "test_queries.py", "test_validation_engine.py",
+    "test_faults.py", "test_readme.py", "test_remote_stores.py", "test_first_build.py", "test_import_parallel.py",
+    "test_wheel.py", "test_validate.py", "test_fidelity_graphs.py", "test_serve.py", "test_export.py",
+    "test_report.py", "test_validation_engine.py", "test_shards.py", "test_serve_endpoint.py", "test_shapes.py",
+    "test_queries.py",
 )
 
 
