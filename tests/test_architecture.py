@@ -18,10 +18,7 @@ import pytest
 PACKAGE = Path(__file__).resolve().parent.parent / "pipeline" / "collabkg"
 
 # IRI strings allowed outside namespaces.py: (file, string) with the reason.
-IRI_EXCEPTIONS = {
-    # The default of a setting (--base / $COLLABKG_BASE); namespaces reads it through Settings.
-    ("settings.py", "https://w3id.org/collabkg/id/"),
-}
+IRI_EXCEPTIONS: set[tuple[str, str]] = set()
 EXAMPLE_HOSTS = re.compile(r"https?://(www\.)?example\.(org|com|net)/")  # RFC 2606 sample values
 
 

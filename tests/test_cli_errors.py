@@ -90,7 +90,8 @@ def test_settings_read_the_environment_once_and_every_variable_is_in_the_readme(
     from collabkg.settings import VARIABLES, Settings
 
     s = Settings.from_env({"COLLABKG_STORE": "/x/store", "COLLABKG_VALIDATE": "0", "COLLABKG_ENDPOINT_AUTH": "DIGEST"})
-    assert (str(s.store), s.validate, s.endpoint_auth, s.base) == ("/x/store", False, "digest", "https://w3id.org/collabkg/id/")
+    assert (str(s.store), s.validate, s.endpoint_auth, s.base) == ("/x/store", False, "digest", None)  # None: DEFAULT_BASE
+    assert Settings.from_env({"COLLABKG_BASE": "https://example.org/kg/"}).base == "https://example.org/kg/"
     assert Settings.from_env({"COLLABKG_STORE": ""}).store.as_posix() == ".collabkg/store"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [v for v in VARIABLES if v not in readme] == []

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from collabkg import catalogue, themes
-from collabkg.settings import DEFAULT_BASE
+from collabkg.namespaces import DEFAULT_BASE
 
 HERE = Path(__file__).resolve().parent
 LABELS = HERE / "data" / "themes-hand-labelled.csv"

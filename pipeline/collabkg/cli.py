@@ -14,6 +14,7 @@ import collabkg.errors as errors
 from collabkg.commands import registrars
 from collabkg.commands.common import WRITE_COMMANDS, fault_text, opened, remote_args
 from collabkg.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_OK, CollabkgError
+from collabkg.namespaces import DEFAULT_BASE
 from collabkg.settings import Settings
 
 DESCRIPTION = ("collabkg: build, validate, query and publish a knowledge graph of research collaborations "
@@ -60,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
         # The environment is read here, once; commands get its values through ``args``.
         args.settings = Settings.from_env()
         if hasattr(args, "base") and not args.base:
-            args.base = args.settings.base
+            args.base = args.settings.base or DEFAULT_BASE
         return args.func(args)
     except CollabkgError as e:
         print(f"collabkg: error: {e}", file=sys.stderr)

@@ -2,7 +2,7 @@
 
 Ontology terms and reference data (countries, roles) have fixed IRIs; instance data
 (projects, organisations, ...) is minted under a configurable base
-(``--base`` / ``$COLLABKG_BASE``, default :data:`collabkg.settings.DEFAULT_BASE`).
+(``--base`` / ``$COLLABKG_BASE``, default :data:`DEFAULT_BASE`).
 """
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from collabkg.settings import Settings  # the environment is read there
 
 # The project's fixed IRIs: everything under its w3id.org root that is not minted from a source.
 W3ID = "https://w3id.org/collabkg/"
+DEFAULT_BASE = W3ID + "id/"  # instance IRIs unless --base / $COLLABKG_BASE says otherwise
 CKG = W3ID + "ontology#"
 COUNTRY = W3ID + "country/"
 
@@ -132,7 +133,7 @@ class IRIs:
     """Mints every instance IRI from source identifiers under one base."""
 
     def __init__(self, base: str | None = None):
-        base = base or Settings.from_env().base
+        base = base or Settings.from_env().base or DEFAULT_BASE
         if not base.endswith(("/", "#")):
             base += "/"
         self.base = base

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Mapping
 
 DEFAULT_STORE = Path(".collabkg") / "store"
-DEFAULT_BASE = "https://w3id.org/collabkg/id/"
 
 VARIABLES = {
     "COLLABKG_STORE": "store folder (default ./.collabkg/store)",
@@ -31,7 +30,7 @@ class Settings:
     """Values from the environment (``None`` where a variable is unset or empty)."""
 
     store: Path = DEFAULT_STORE
-    base: str = DEFAULT_BASE
+    base: str | None = None  # None: collabkg.namespaces.DEFAULT_BASE
     validate: bool = True
     shacl_engine: str | None = None
     endpoint_user: str | None = None
@@ -54,7 +53,7 @@ class Settings:
 
         return cls(
             store=Path(get("COLLABKG_STORE") or DEFAULT_STORE),
-            base=get("COLLABKG_BASE") or DEFAULT_BASE,
+            base=get("COLLABKG_BASE"),
             validate=(get("COLLABKG_VALIDATE") or "1") != "0",
             shacl_engine=get("COLLABKG_SHACL_ENGINE"),
             endpoint_user=get("COLLABKG_ENDPOINT_USER"),

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from collabkg.namespaces import CC_BY_DEED, CKG, DCAT, DCT, RDF, RDFS, SD, VOID, W3C_FORMATS as FORMATS
-from collabkg.settings import DEFAULT_BASE
+from collabkg.namespaces import DEFAULT_BASE
 from collabkg.server.sparql import Limits
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
