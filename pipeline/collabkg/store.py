@@ -313,6 +313,23 @@ class EmbeddedStore(Store):
         del self._store
 
 
+class MemoryStore(EmbeddedStore):
+    """The embedded store's code on an in-memory Oxigraph store (a shard partition's validation
+    context, the ontology written by ``collabkg docs``)."""
+
+    def __init__(self):  # noqa: D107 (no folder, no lock, no staging)
+        self.location = "memory"
+        self._store = ox.Store()
+        self._bulk = False
+        self._read_only = False
+
+    def local_path(self) -> str | None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
 # Tokens that can hide the word FROM (comments, strings, IRIs, variables, prefixed names), then FROM.
 _FROM = re.compile(
     r'\#[^\n]*' r'|"""(?:[^"\\]|\\.|"(?!""))*"""' r"|'''(?:[^'\\]|\\.|'(?!''))*'''"

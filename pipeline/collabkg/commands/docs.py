@@ -61,9 +61,10 @@ def write_serialisations(src: Path, out: Path) -> list[Path]:
     import pyoxigraph as ox
 
     import collabkg.export as ex
+    from collabkg.store import MemoryStore
 
-    store = ox.Store()
-    store.load(path=str(src), format=ox.RdfFormat.TURTLE)  # default graph: no named-graph wrapper in JSON-LD
+    store = MemoryStore()
+    store.raw.load(path=str(src), format=ox.RdfFormat.TURTLE)  # default graph: no named-graph wrapper in JSON-LD
     paths = []
     for fmt in ("turtle", "ntriples", "jsonld"):
         p = out / f"{src.stem}{ex.FORMATS[fmt].extension}"

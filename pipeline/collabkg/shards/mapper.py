@@ -19,30 +19,17 @@ from array import array
 from collections import Counter
 from pathlib import Path
 
-import pyoxigraph as ox
 
 from collabkg.importing import BATCH_RECORDS, load_ontology, stages
 from collabkg.records import RecordError
 from collabkg.shards.partitions import Partition, read_range
-from collabkg.store import EmbeddedStore, _nquads
+from collabkg.store import MemoryStore, _nquads
 from collabkg.validation.service import ImportValidator
 
 PARTS = ".parts"
 # A part's graph names are written in this many buckets by a hash of the name, so that the
 # reduce can find the winner of each graph one bucket at a time (``run.dedupe_bucket``).
 KEY_BUCKETS = 64
-
-
-class MemoryStore(EmbeddedStore):
-    """The embedded store's code on an in-memory Oxigraph store (a partition's validation context)."""
-
-    def __init__(self):  # noqa: D107 (no folder, no lock, no staging)
-        self.location = "memory"
-        self._store = ox.Store()
-        self._bulk = False
-
-    def close(self) -> None:
-        pass
 
 
 def part_paths(out: Path, name: str) -> dict[str, Path]:
