@@ -120,6 +120,14 @@ class Scan:
     quads: int = 0
 
 
+def _remember(memo: dict[str, str], key: str, value: str) -> str:
+    """``memo[key] = value``, forgetting everything first once it holds SEEN_IRIS entries."""
+    if len(memo) >= SEEN_IRIS:
+        memo.clear()
+    memo[key] = value
+    return value
+
+
 def _split_iri(iri: str) -> tuple[str, str]:
     cut = max(iri.rfind("/"), iri.rfind("#")) + 1
     return iri[:cut], iri[cut:]
@@ -144,10 +152,7 @@ class _Records:
         ns, local = _split_iri(v)
         if ns in self.prefixes and _LOCAL.fullmatch(local):
             self.scan.namespaces.add(ns)
-        if len(self._seen) >= SEEN_IRIS:
-            self._seen.clear()
-        out = self._seen[v] = f"<{v}>"
-        return out
+        return _remember(self._seen, v, f"<{v}>")
 
     def term(self, t) -> str:
         if isinstance(t, ox.NamedNode):
@@ -297,10 +302,7 @@ class _Abbrev:
         if out is None:
             ns, local = _split_iri(term[1:-1])
             p = self.ns.get(ns)
-            out = f"{p}:{local}" if p is not None and _LOCAL.fullmatch(local) else term
-            if len(self._done) >= SEEN_IRIS:
-                self._done.clear()
-            self._done[term] = out
+            out = _remember(self._done, term, f"{p}:{local}" if p is not None and _LOCAL.fullmatch(local) else term)
         return out
 
     def term(self, term: str) -> str:

@@ -155,9 +155,7 @@ def _share_out(store, shapes, n: int) -> list[list[str]]:
     units: list[tuple[int, str]] = []
     for shape in shapes:
         foci = max(1, sum(counts.get(t.value, 0) if k == "class" else 100 for k, t in shape.targets))
-        for unit in work_units(shape):
-            part = part_of(shape, {unit})
-            units.append((foci * (checks(part) - (0 if part.constraints or unit == shape.id else 1)), unit))
+        units += [(foci * checks(part_of(shape, {unit})), unit) for unit in work_units(shape)]
     parts: list[tuple[int, list[str]]] = [(0, []) for _ in range(n)]
     for weight, unit in sorted(units, reverse=True):
         i = min(range(n), key=lambda j: parts[j][0])
