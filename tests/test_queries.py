@@ -272,6 +272,23 @@ def test_stored_query(name, params, built_store):
     assert got == expected
 
 
+def test_participant_countries_are_the_participants_countries_of_the_csv(built_store):
+    """The derived (project, country) pairs the country queries join on are exactly the distinct
+    (project, ISO country) pairs of organization.csv, and live in the derived graph only."""
+    from collabkg.namespaces import CKG, IRIs, country
+
+    iris = IRIs()
+    isos = {r["iso"] for r in rows()}
+    iso_of = {country(c): c for c in isos}
+    known = {c for c in isos if built_store.query(f"ASK {{ <{country(c)}> <{CKG}iso2> ?code }}")}
+    want = {(iris.project(r["project/id"]), r["iso"]) for r in rows() if r["iso"] in known}
+    found = list(built_store.query(f"SELECT ?g ?p ?c WHERE {{ GRAPH ?g {{ ?p <{CKG}participantCountry> ?c }} }}"))
+    assert {r["g"].value for r in found} == {iris.graph("derived", "project-countries")}
+    got = [(r["p"].value, iso_of.get(r["c"].value, r["c"].value)) for r in found]
+    assert len(got) == len(set(got))
+    assert len(want) > 5000 and set(got) == want
+
+
 # --- loader errors name the file ----------------------------------------------
 
 GOOD = """#+ summary: test

@@ -17,6 +17,7 @@ from typing import Iterator, NamedTuple
 import pyoxigraph as ox
 
 import collabkg.linking as linking
+import collabkg.shortcuts as shortcuts
 import collabkg.sources as sources
 import collabkg.themes as themes
 from collabkg.mapping import map_record
@@ -224,9 +225,11 @@ def new_vocab_lines(m: Mapped, vocab_written: set[bytes], add: dict[str, list[by
 
 
 def enrich(store, base: str | None = None) -> dict[str, int]:
-    """Derived links and themes for what the store holds: organisation ↔ institution and split
-    author links (linking.py), then the themes graph (themes.py). Both recompute their own graphs
-    from the whole store (they are not incremental yet)."""
+    """Derived links, themes and shortcuts for what the store holds: organisation ↔ institution
+    and split author links (linking.py), the themes graph (themes.py), the project-country pairs
+    the stored queries join on (shortcuts.py). Each recomputes its own graphs from the whole store
+    (they are not incremental yet)."""
     stats = dict(linking.link_sources(store, base=base) or {})
     stats.update({f"themes {k}": v for k, v in (themes.assign_themes(store, base=base) or {}).items()})
+    stats.update(shortcuts.derive_shortcuts(store, base=base))
     return stats
