@@ -104,3 +104,36 @@ def test_export_description_against_the_dcat_ap_shapes(tmp_path, built_store_pat
     assert refused.returncode == 2 and "sh:shape is not supported" in refused.stderr
     key = lambda rows: sorted((r["focus"], r["path"], r["component"], r["severity"]) for r in rows)  # noqa: E731
     assert key(json.loads(fast.stdout)) == key(json.loads(ref.stdout))
+
+
+def test_a_qualified_count_over_a_store_finds_two_coordinators_and_none(built_store):
+    """Project-coordinator (sh:qualifiedValueShape, one coordinator) over a whole store, where
+    the suspects query compares the qualified counts in SPARQL: a real project given a second
+    coordinator and one whose coordinator lost its role are reported, exactly as without the
+    suspects query (every project's participations checked in Python)."""
+    from collabkg.namespaces import CKG, RDF
+    from collabkg.validation.engines import Data, FastEngine
+    from collabkg.validation.service import record_shapes
+
+    mem = ox.Store()  # the projects and their participations' links and roles, as built
+    for p in (CKG + "project", CKG + "role"):
+        mem.extend(q for q in built_store.raw.quads_for_pattern(None, ox.NamedNode(p), None))
+    mem.extend(ox.Quad(s, ox.NamedNode(RDF + "type"), ox.NamedNode(CKG + "Project"), g)
+               for s, _, _, g in built_store.raw.quads_for_pattern(None, ox.NamedNode(RDF + "type"), ox.NamedNode(CKG + "Project")))
+    role, coordinator = ox.NamedNode(CKG + "role"), ox.NamedNode(CKG + "CoordinatorRole")
+    coordinations = sorted(mem.quads_for_pattern(None, role, coordinator), key=str)
+    others = sorted((q for q in mem.quads_for_pattern(None, role, None) if q.object != coordinator), key=str)
+    project_of = {q.subject: q.object for q in mem.quads_for_pattern(None, ox.NamedNode(CKG + "project"), None)}
+    lost = coordinations[0]
+    second = next(q for q in others if project_of[q.subject] != project_of[lost.subject])
+    mem.remove(lost)
+    mem.remove(second)
+    mem.add(ox.Quad(second.subject, role, coordinator, second.graph_name))
+
+    unit = "<https://w3id.org/collabkg/shapes#Project> <https://w3id.org/collabkg/shapes#Project-coordinator>"
+    data = Data(lambda q, b=None: mem.query(q, use_default_graph_as_union=True))
+    found = {}
+    for plan in ("auto", None):
+        found[plan] = FastEngine(record_shapes(), data, prefilter=plan).run(only={unit})
+    assert found["auto"] == found[None]
+    assert {r.focus for r in found["auto"]} == {str(project_of[lost.subject]), str(project_of[second.subject])}

@@ -9,8 +9,11 @@ query lets them stay in Oxigraph.
 Each constraint gives a condition that holds for every value that violates it (a superset: an
 expression that cannot be evaluated counts as suspect), and counts are compared in the query.
 The plan (focus nodes first, or scans joined by hashing) is chosen by size: see ``suspects_query``.
-A shape with a constraint that has no such condition here (SPARQL, logical, sh:node, qualified,
-pairs, closed, language ...) gets no suspects query: every focus node is checked as before.
+Qualified counts are compared in the query when the qualified value shape is a plain
+sh:hasValue / sh:class test (exactly its conforming values: a project's one coordinator).
+A shape with a constraint that has no such condition here (SPARQL, logical, sh:node, other
+qualified shapes, pairs, closed, language ...) gets no suspects query: every focus node is
+checked as before.
 """
 from __future__ import annotations
 
@@ -115,9 +118,13 @@ def suspects_query(shape, pattern: str, foci: int, triples_of=None, plan: str = 
     counts, or the focus nodes MINUS those with a value). ``plan`` forces one (for tests)."""
     if shape.path is None or shape.properties:
         return None
-    oks, classes, counts, has = [], [], [], []
+    oks, classes, counts, has, qualified = [], [], [], [], []
     for c in shape.constraints:
-        if c.kind == "hasValue":
+        if c.kind in ("qualifiedMin", "qualifiedMax"):
+            if (cond := _conforms(c)) is None or not simple_path(shape.path) or plan == "focus-first":
+                return None
+            qualified.append((c.kind, c.args["n"], cond))
+        elif c.kind == "hasValue":
             has.append(c.args["value"])
         elif c.kind in ("minCount", "maxCount"):
             counts.append((c.kind, int(c.args["value"])))
@@ -129,14 +136,46 @@ def suspects_query(shape, pattern: str, foci: int, triples_of=None, plan: str = 
             return None
     # COALESCE: a condition that cannot be evaluated (a type error) makes the value a suspect.
     bad = [f"COALESCE(!({ok}), true)" for ok in oks]
-    if simple_path(shape.path) and plan != "focus-first" \
-            and (plan == "scans" or (triples_of is not None and triples_of(shape.path.lstrip("^")) <= 8 * foci)):
-        return _by_scans(shape.path, pattern, bad, classes, counts, has)
+    # Qualified counts have no focus-first form here (without a query, every value is fetched).
+    if simple_path(shape.path) and plan != "focus-first" and (plan == "scans" or qualified or (
+            triples_of is not None and triples_of(shape.path.lstrip("^")) <= 8 * foci)):
+        return _by_scans(shape.path, pattern, bad, classes, counts, has, qualified)
+    if qualified:
+        return None
     return _focus_first(shape.path, pattern, bad, classes, counts, has)
 
 
-def _by_scans(path, pattern, bad, classes, counts, has) -> str:
+def _conforms(c) -> str | None:
+    """A graph pattern that matches ?value exactly when it conforms to the qualified value shape of
+    ``c`` (qualified counts are compared both ways, so a superset would not do); None when the
+    shape is not a plain sh:hasValue / sh:class test here."""
+    q = c.args["shape"]
+    if c.args["siblings"] or q.properties or q.deactivated or not q.constraints:
+        return None
+    parts = []
+    for k in q.constraints:
+        v = k.args.get("value")
+        if q.path is None and k.kind == "hasValue":
+            parts.append(f"FILTER(sameTerm(?value, {v}))")
+        elif q.path is None and k.kind == "class":
+            parts.append(f"?value <{RDF}type>/<{RDFS}subClassOf>* {v} .")
+        elif q.path is not None and simple_path(q.path) and k.kind == "hasValue":
+            parts.append(f"?value {q.path} {v} .")
+        else:
+            return None
+    return " ".join(parts)
+
+
+def _by_scans(path, pattern, bad, classes, counts, has, qualified=()) -> str:
     parts = [f"{{ {pattern} }} MINUS {{ ?this {path} {v} }}" for v in has]
+    for kind, n, cond in qualified:  # foci with too few / too many values that conform
+        def grouped(op, cond=cond, n=n):
+            return f"SELECT ?this WHERE {{ ?this {path} ?value . {cond} }} GROUP BY ?this HAVING (COUNT(DISTINCT ?value) {op} {n})"
+
+        if kind == "qualifiedMax":
+            parts.append(grouped(">"))
+        elif n >= 1:
+            parts.append(f"{{ {pattern} }} MINUS {{ {grouped('>=')} }}")
     for kind, n in counts:
         if kind == "minCount" and n >= 1:
             parts.append(f"{{ {pattern} }} MINUS {{ ?this {path} ?value }}")
