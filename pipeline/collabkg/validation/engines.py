@@ -602,8 +602,10 @@ def _join_safe(body: str) -> bool:
             # joining equals pre-binding only if the sub-SELECT binds ?this in a triple pattern
             # (a FILTER on an unbound ?this differs: W3C sparql/pre-binding/pre-binding-007)
             body = text[text.index("{", b.start() + 1): _close(text, b.start())]
-            if not re.search(r"[?$]this\b", _without_filters(body)):
+            if not re.search(r"[?$]this\b", _without_filters(body)) and re.search(r"[?$]this\b", body):
                 return False
+            # Not in the body at all: the projected ?this stays unbound there and joins with every
+            # focus node, as the pre-bound one would (a way to scan a pattern joined by hashing).
             inner_select = True
             continue
         if re.search(r"\b(OPTIONAL|EXISTS)\s*$", text[: b.start()], re.IGNORECASE):
