@@ -48,7 +48,8 @@ def _parts(triples) -> tuple[list[tuple[object, bytes]], bytes]:
 
 
 @lru_cache(maxsize=1)
-def _reference_nt() -> bytes:
+def reference_nt() -> bytes:
+    """The reference data the shapes read, as N-Triples."""
     return ox.serialize(reference_triples(), format=NT)
 
 
@@ -76,7 +77,7 @@ class Batch:
         self.mem = ox.Store()
         # Lenient: the bytes were serialized by Oxigraph from valid terms (the mappers' and the
         # reference data's); checking every IRI again costs half the load.
-        self.mem.load(_reference_nt() + self.data_nt, format=NT, lenient=True)
+        self.mem.load(reference_nt() + self.data_nt, format=NT, lenient=True)
         self.context: list[ox.Triple] = self._context(store) if store is not None else []
         if self.context:
             self.mem.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.context)
@@ -119,7 +120,7 @@ class Batch:
         return {r["c"].value for r in self.mem.query("SELECT DISTINCT ?c WHERE { ?s a ?c }")}
 
     def ntriples(self) -> bytes:
-        return _reference_nt() + self.data_nt + ox.serialize(self.context, format=NT)
+        return reference_nt() + self.data_nt + ox.serialize(self.context, format=NT)
 
     def rdflib(self):
         import rdflib
