@@ -108,3 +108,14 @@ def test_a_write_over_stored_graphs_leaves_exactly_the_new_content(tmp_path, bui
     assert after == expected
     assert after != before and not any(q.endswith(f"<{emptied}>") for q in after)
     assert any(q.endswith(f"<{fresh}>") for q in after)
+
+
+def test_the_triple_count_is_the_named_graphs_count(tmp_path, built_store_path):
+    shutil.copytree(built_store_path, tmp_path / "store")
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    with EmbeddedStore(tmp_path / "store") as store:
+        n = store.count_triples()
+        assert n == int(next(iter(store.query(count)))["n"].value) > 1000
+        first = next(iter(store.quads()))
+        store.raw.add(ox.Quad(first.subject, first.predicate, first.object))  # the default graph counts not
+        assert store.count_triples() == n

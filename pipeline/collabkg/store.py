@@ -322,6 +322,13 @@ class EmbeddedStore(Store):
     def flush(self) -> None:
         self._store.flush()
 
+    def count_triples(self) -> int:
+        # Oxigraph counts its quads without SPARQL (about three times faster); they are the named
+        # graphs' triples when the default graph is empty, as the importer leaves it.
+        if next(iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph())), None) is None:
+            return len(self._store)
+        return super().count_triples()
+
     def compact(self) -> None:
         # Bulk loads leave many overlapping table files: every lookup then reads each of them.
         self._store.optimize()
