@@ -271,6 +271,11 @@ def read_cities(store: Store) -> dict[str, str]:
         ?o a ckg:Organisation ; ckg:address/ckg:city ?city } GROUP BY ?o""")}
 
 
+def has_institutions(store: Store) -> bool:
+    """Whether the store holds an institution that :func:`read_organisations` would read (one ASK)."""
+    return bool(_rows(store, "ASK { ?i a ckg:Institution ; ckg:displayName ?n }"))
+
+
 def read_organisations(store: Store) -> tuple[list[Named], list[Named]]:
     orgs = {
         Named(r["o"].value, r["n"].value, _iso2(r["c"]), _val(r["r"]))
@@ -339,7 +344,9 @@ def link_sources(store: Store, base: str | None = None) -> dict[str, int]:
     org_graph = iris.graph("links", "cordis-openalex")
     candidate_graph = iris.graph("links", "cordis-openalex-candidates")
     person_graph = iris.graph("links", "openalex-persons")
-    found = match_organisations(*read_organisations(store), cities=read_cities(store))
+    found = []
+    if has_institutions(store):  # every organisation link goes to an institution: none, no reading
+        found = match_organisations(*read_organisations(store), cities=read_cities(store))
     org_links = [ln for ln in found if ln.predicate == SAME_AS]
     candidates = [ln for ln in found if ln.predicate != SAME_AS]
     person_links = match_persons(read_authors(store))

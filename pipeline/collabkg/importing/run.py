@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Iterable
@@ -90,9 +91,18 @@ def ingest(
         if validator is not None:
             validator.quarantine_rejection(store, problem)
 
+    # The validator's one-time set-up (compiling the shapes) while the workers read the first
+    # records: this process only waits for them meanwhile.
+    warming = None
+    if validator is not None and once is None and workers > 1 and hasattr(validator, "warm_up"):
+        warming = threading.Thread(target=validator.warm_up, daemon=True)
+        warming.start()
+
     def flush() -> None:
         if not batch:
             return
+        if warming is not None:
+            warming.join()
         t = time.perf_counter()
         if once is None:
             ok, rejected, warnings = stages.validate(list(batch.values()), store, validator)

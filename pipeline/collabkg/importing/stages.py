@@ -21,10 +21,10 @@ import collabkg.shortcuts as shortcuts
 import collabkg.sources as sources
 import collabkg.themes as themes
 from collabkg.mapping import map_record
-from collabkg.mapping.terms import Triples
 from collabkg.namespaces import IRIs
 from collabkg.records import RecordError, RecordWarning, SourceRecord
 from collabkg.sources import InputError, cordis_xml
+from collabkg.validation.batch import NTriplesRecord
 
 NT = ox.RdfFormat.N_TRIPLES
 NQ = ox.RdfFormat.N_QUADS
@@ -167,20 +167,11 @@ def read_and_map(job: Job) -> JobResult:
 # --- validate ----------------------------------------------------------------------------------------
 
 
-def _triples(nt: bytes) -> list[ox.Triple]:
-    return [q.triple for q in ox.parse(nt, format=NT)] if nt else []
-
-
-def validation_item(m: Mapped) -> tuple[SourceRecord, str, Triples]:
-    """A mapped record in the shape the validator takes: (record, graph IRI, triples)."""
-    t = Triples()
-    t.extend(_triples(m.own))
-    for g, nt in m.entities:
-        for tr in _triples(nt):
-            t.entities[len(t)] = ("graph", g)
-            t.append(tr)
-    t.vocab = _triples(m.vocab)
-    return SourceRecord(m.source, m.file, m.record_id, None, extra={"entry": m.entry}), m.graph, t
+def validation_item(m: Mapped) -> tuple[SourceRecord, str, NTriplesRecord]:
+    """A mapped record in the shape the validator takes: (record, graph IRI, its N-Triples bytes:
+    the validator loads them as they are, without a Python object per triple)."""
+    rec = SourceRecord(m.source, m.file, m.record_id, None, extra={"entry": m.entry})
+    return rec, m.graph, NTriplesRecord(m.own, m.entities, m.vocab)
 
 
 def validate(batch: list[Mapped], store, validator) -> tuple[list[Mapped], dict[str, list[RecordError]], Counter]:

@@ -2,7 +2,10 @@
 which record each node belongs to."""
 from __future__ import annotations
 
+import re
 from collections import defaultdict
+from functools import lru_cache
+from typing import NamedTuple
 
 import pyoxigraph as ox
 
@@ -14,41 +17,76 @@ from collabkg.validation.shapes import reference_triples
 _A = ox.NamedNode(RDF + "type")
 _ORGANISATION = ox.NamedNode(CKG + "Organisation")
 _LEGAL_NAME = ox.NamedNode(CKG + "legalName")
+NT = ox.RdfFormat.N_TRIPLES
+# In N-Triples, a line's subject is its first token (IRIs and blank node labels hold no space),
+# and a line states a typed literal exactly when it ends in ^^<datatype> (no IRI holds a quote).
+# (Patterns that start at a newline: the regex engine then skips to the next one quickly.)
+_SUBJECT = re.compile(rb"\n([^ ]+) ")
+_TYPED = re.compile(rb'\n([^\n]*"\^\^<[^>]*> \.)(?=\n)')
+
+
+class NTriplesRecord(NamedTuple):
+    """A mapped record as N-Triples bytes (what the importer's workers hand back): its own graph,
+    each entity graph it describes (entity graph IRI, bytes), and its shared vocabulary."""
+
+    own: bytes
+    entities: tuple[tuple[str, bytes], ...]
+    vocab: bytes
+
+
+def _parts(triples) -> tuple[list[tuple[object, bytes]], bytes]:
+    """A record's data as ([(entity key or None, N-Triples bytes)], vocabulary bytes), from an
+    :class:`NTriplesRecord` or from triples (a ``Triples`` list marks its entities' triples)."""
+    if isinstance(triples, NTriplesRecord):
+        return [(None, triples.own), *((("graph", g), nt) for g, nt in triples.entities)], triples.vocab
+    entities = getattr(triples, "entities", None) or {}
+    groups: dict[object, list] = {}
+    for j, t in enumerate(triples):
+        groups.setdefault(entities.get(j), []).append(t)
+    parts = [(key, ox.serialize(ts, format=NT)) for key, ts in groups.items()]
+    return parts, ox.serialize(list(getattr(triples, "vocab", ())), format=NT)
+
+
+@lru_cache(maxsize=1)
+def reference_nt() -> bytes:
+    """The reference data the shapes read, as N-Triples."""
+    return ox.serialize(reference_triples(), format=NT)
 
 
 class Batch:
     """The data graph for validating a batch of mapped records, and which record each node is in."""
 
     def __init__(self, items, store=None):
-        # items: [(SourceRecord, graph IRI, triples)] as the importer builds them
+        # items: [(SourceRecord, graph IRI, triples or NTriplesRecord)] as the importer builds them
         self.items = list(items)
-        # The records' own triple objects (no copies: building Python objects is what costs here).
-        self.triples: list[ox.Triple] = []
-        self.owner: dict[ox.Term, set[int]] = defaultdict(set)  # subject -> indexes of the records describing it
+        self._parts = [_parts(triples) for _, _, triples in self.items]
+        # The records' data as N-Triples bytes, loaded as such (Python term objects are what cost here).
+        chunks: list[bytes] = []
+        self.owner: dict[str, set[int]] = defaultdict(set)  # subject (N-Triples) -> indexes of the records describing it
         # Shared entities (organisations, persons, ...) are stored as the latest record describing
         # them states them: the batch's data graph holds that description only, like the store will.
-        latest = {}
-        for i, (_, _, triples) in enumerate(self.items):
-            for key in set(getattr(triples, "entities", {}).values()):
-                latest[key] = i
-        for i, (rec, g, triples) in enumerate(self.items):
-            entities = getattr(triples, "entities", None)
-            if entities:
-                own = [t for j, t in enumerate(triples) if (k := entities.get(j)) is None or latest[k] == i]
-            else:
-                own = triples
-            for part in (own, getattr(triples, "vocab", ())):
-                self.triples.extend(part)
-                for t in part:
-                    self.owner[t.subject].add(i)
+        latest = {key: i for i, (parts, _) in enumerate(self._parts) for key, _ in parts if key is not None}
+        for i, (parts, vocab) in enumerate(self._parts):
+            for key, nt in [*parts, (None, vocab)]:
+                if nt and (key is None or latest[key] == i):
+                    chunks.append(nt)
+                    for s in set(_SUBJECT.findall(b"\n" + nt)):
+                        self.owner[s.decode()].add(i)
+        self.data_nt = b"".join(chunks)
         # The data graph in memory: reference data + the records, then the context from the store.
         self.mem = ox.Store()
-        self.mem.load(ox.serialize([*reference_triples(), *self.triples], format=ox.RdfFormat.N_TRIPLES), format=ox.RdfFormat.N_TRIPLES)
+        # Lenient: the bytes were serialized by Oxigraph from valid terms (the mappers' and the
+        # reference data's); checking every IRI again costs half the load.
+        self.mem.load(reference_nt() + self.data_nt, format=NT, lenient=True)
         self.context: list[ox.Triple] = self._context(store) if store is not None else []
         if self.context:
             self.mem.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.context)
         written: dict = {}
-        Data.remember(self.triples, written)
+        # The typed literals as written (Oxigraph stores some normalised): each distinct one parsed once.
+        # (A line's first quote opens its object literal: no IRI holds a quote.)
+        lits = {line[line.index(b'"') : -2] for line in _TYPED.findall(b"\n" + self.data_nt)}
+        typed = b"".join(b"<urn:s> <urn:p> " + lit + b" .\n" for lit in lits)
+        Data.remember([q.triple for q in ox.parse(typed, format=NT)] if typed else [], written)
         self.data = Data.of_store(self.mem, written)
 
     def _context(self, store) -> list[ox.Triple]:
@@ -69,7 +107,9 @@ class Batch:
                     out.append(ox.Triple(*t))
         # The types of the nodes the batch points to but does not describe (e.g. an organisation in the store).
         pointed = [r["o"] for r in self.mem.query(
-            "SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isIRI(?o) && ?p != <%s>) FILTER NOT EXISTS { ?o a ?t } }" % _A.value
+            # DISTINCT first: the NOT EXISTS then runs once per node, not once per triple.
+            "SELECT ?o WHERE { { SELECT DISTINCT ?o WHERE { ?s ?p ?o FILTER(isIRI(?o) && ?p != <%s>) } } "
+            "FILTER NOT EXISTS { ?o a ?t } }" % _A.value
         )]
         for chunk in _chunks(pointed, 2000):
             rows = store.query("SELECT DISTINCT ?s ?c WHERE { VALUES ?s { %s } ?s a ?c }" % " ".join(map(str, chunk)))
@@ -80,7 +120,7 @@ class Batch:
         return {r["c"].value for r in self.mem.query("SELECT DISTINCT ?c WHERE { ?s a ?c }")}
 
     def ntriples(self) -> bytes:
-        return ox.serialize([*reference_triples(), *self.triples, *self.context], format=ox.RdfFormat.N_TRIPLES)
+        return reference_nt() + self.data_nt + ox.serialize(self.context, format=NT)
 
     def rdflib(self):
         import rdflib
@@ -94,10 +134,9 @@ class Batch:
         """Share the results out to the records whose nodes they are about; drop results about nodes
         the batch does not describe (store context, reference data)."""
         reports = [RecordReport(rec.file, rec.record_id, g) for rec, g, _ in self.items]
-        by_str = {str(s): idx for s, idx in self.owner.items()}
         own_values: dict[tuple, set[int]] | None = None
         for r in results:
-            idx = by_str.get(r.focus)
+            idx = self.owner.get(r.focus)
             if not idx:
                 continue
             if len(idx) > 1 and r.value is not None and r.path and not r.path.startswith("^"):
@@ -111,10 +150,12 @@ class Batch:
 
     def _own_values(self) -> dict[tuple, set[int]]:
         out: dict[tuple, set[int]] = defaultdict(set)
-        for i, (_, _, triples) in enumerate(self.items):
-            for t in (*triples, *getattr(triples, "vocab", ())):
-                if len(self.owner[t.subject]) > 1:
-                    out[(str(t.subject), str(t.predicate), str(t.object))].add(i)
+        shared = {s for s, idx in self.owner.items() if len(idx) > 1}
+        for i, (parts, vocab) in enumerate(self._parts):
+            nt = b"".join(b for _, b in parts) + vocab
+            for q in ox.parse(nt, format=NT) if nt else ():
+                if (s := str(q.subject)) in shared:
+                    out[(s, str(q.predicate), str(q.object))].add(i)
         return out
 
 

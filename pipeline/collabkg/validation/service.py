@@ -21,7 +21,7 @@ import pyoxigraph as ox
 from collabkg.mapping import map_record
 from collabkg.namespaces import IRIs
 from collabkg.records import RecordError
-from collabkg.validation.batch import Batch, _chunks
+from collabkg.validation.batch import Batch, _chunks, reference_nt
 from collabkg.validation.compile import ShapesIndex
 from collabkg.validation.engines import Data, FastEngine, engine_name, part_of, run_pyshacl, work_units
 from collabkg.validation.results import RecordReport, Result, _short
@@ -248,6 +248,13 @@ class ImportValidator:
         self.quarantine_path: str | None = None
         self.seconds = 0.0
         self._counted: set = set()
+
+    def warm_up(self) -> None:
+        """Compile the shapes and load the reference data now (both are remembered for the process):
+        the importer does it while its workers read the first records."""
+        if self.engine != "pyshacl":
+            record_shapes()
+        reference_nt()
 
     def __call__(self, items, store):
         """Validate a batch of mapped records against the store: (rejected, warning counts)."""

@@ -1,0 +1,121 @@
+"""The importer's byte paths give what the term-object paths give: validation of the workers'
+N-Triples bytes reports what validation of the mapper's triples reports, and a write into a store
+that already holds some of the graphs leaves exactly the new content (both on real records)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pyoxigraph as ox
+import pytest
+from lxml import etree
+
+from collabkg.importing import stages
+from collabkg.namespaces import CKG, IRIs
+from collabkg.records import SourceRecord
+from collabkg.store import EmbeddedStore
+from collabkg.validation import validate_batch
+from collabkg.validation.results import Result
+from collabkg.validation.service import map_for_validation
+
+from conftest import XML_SAMPLE
+
+SAMPLES = sorted(XML_SAMPLE.glob("*.xml"))
+NT = ox.RdfFormat.N_TRIPLES
+
+
+def _corrupt(folder: Path) -> Path:
+    """The sample files, one with a negative total cost (a violation), one naming a stored
+    organisation by another legal name (a warning from the store's context), one twice in a row
+    (an organisation described by two records of the batch)."""
+    for i, src in enumerate(SAMPLES):
+        tree = etree.parse(str(src))
+        root = tree.getroot()
+        if i == 0:
+            root.find("totalCost").text = "-1"
+        if i == 1:
+            name = root.find("relations/associations/organization/legalName")
+            name.text = name.text + " RENAMED"
+        tree.write(str(folder / src.name), xml_declaration=True, encoding="UTF-8")
+    shutil.copy(SAMPLES[2], folder / ("z-again-" + SAMPLES[2].name))
+    return folder
+
+
+def _by_record(reports):
+    return [(r.record, sorted(r.results, key=Result.sort_key)) for r in reports]
+
+
+def test_worker_bytes_validate_as_the_mappers_triples(tmp_path, built_store):
+    folder = _corrupt(tmp_path)
+    jobs = list(stages.plan([folder]))
+    records: list[SourceRecord] = [r for j in jobs for r in stages.read(j)]
+    mapped = [m for j in jobs for m in stages.read_and_map(j).items]
+    assert len(records) == len(mapped) == len(SAMPLES) + 1
+    assert all(isinstance(m, stages.Mapped) for m in mapped)
+
+    from_bytes = validate_batch([stages.validation_item(m) for m in mapped], built_store)
+    from_triples = validate_batch(list(map_for_validation(records, IRIs())), built_store)
+
+    assert _by_record(from_bytes) == _by_record(from_triples)
+    violations = {r.record for r in from_bytes if r.violations}
+    assert violations == {records[0].record_id}
+    renamed = next(r for r in from_bytes if r.record == records[1].record_id)  # its name and the store's: two
+    assert any(x.path == f"<{CKG}legalName>" and x.component == "MaxCountConstraintComponent" for x in renamed.results)
+
+
+def _quads(store: EmbeddedStore) -> set[str]:
+    return {str(q) for q in store.quads()}
+
+
+def _graph_lines(store: EmbeddedStore, graph: str) -> list[bytes]:
+    return store.raw.dump(format=NT, from_graph=ox.NamedNode(graph)).splitlines(keepends=True)
+
+
+@pytest.mark.parametrize("path", ["ntriples", "terms"])
+def test_a_write_over_stored_graphs_leaves_exactly_the_new_content(tmp_path, built_store_path, path):
+    shutil.copytree(built_store_path, tmp_path / "store")
+    with EmbeddedStore(tmp_path / "store") as store:
+        orgs = sorted(g for g in store.graph_names() if "/graph/cordis/organisation/" in g)[:3]
+        same, changed, emptied = orgs
+        old_changed = _graph_lines(store, changed)
+        city = next(line for line in old_changed if b"#city>" in line)
+        new_changed = [line for line in old_changed if line != city][1:] + [city.replace(b'" .', b' (renamed)" .')]
+        fresh = IRIs().entity_graph("cordis", "organisation", "000000001")
+        fresh_lines = [line.replace(b"\n", b"") for line in old_changed[:2]]
+        vocab = IRIs().graph("cordis", "vocabulary")
+        graphs = {
+            same: b"".join(reversed(_graph_lines(store, same))),  # the same triples in another order
+            changed: b"".join(new_changed),
+            emptied: b"",
+            fresh: b"".join(line + b"\n" for line in fresh_lines),
+        }
+        add = {vocab: old_changed[-1]}
+        before = _quads(store)
+
+        if path == "ntriples":
+            written = store.replace_graphs_ntriples(graphs, add)
+        else:
+            parsed = lambda nt: [q.triple for q in ox.parse(nt, format=NT)]  # noqa: E731
+            written = store.replace_graphs([(g, parsed(nt)) for g, nt in graphs.items()], [(g, parsed(nt)) for g, nt in add.items()])
+        after = _quads(store)
+
+    def as_quads(graph: str, nt: bytes) -> set[str]:
+        return {str(ox.Quad(t.subject, t.predicate, t.object, ox.NamedNode(graph))) for t in (q.triple for q in ox.parse(nt, format=NT))}
+
+    replaced = {q for q in before if any(q.endswith(f"<{g}>") for g in (changed, emptied))}
+    expected = (before - replaced) | as_quads(changed, graphs[changed]) | as_quads(fresh, graphs[fresh]) | as_quads(vocab, add[vocab])
+    assert written == sum(nt.count(b"\n") for nt in [*graphs.values(), *add.values()])
+    assert after == expected
+    assert after != before and not any(q.endswith(f"<{emptied}>") for q in after)
+    assert any(q.endswith(f"<{fresh}>") for q in after)
+
+
+def test_the_triple_count_is_the_named_graphs_count(tmp_path, built_store_path):
+    shutil.copytree(built_store_path, tmp_path / "store")
+    count = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }"
+    with EmbeddedStore(tmp_path / "store") as store:
+        n = store.count_triples()
+        assert n == int(next(iter(store.query(count)))["n"].value) > 1000
+        first = next(iter(store.quads()))
+        store.raw.add(ox.Quad(first.subject, first.predicate, first.object))  # the default graph counts not
+        assert store.count_triples() == n
