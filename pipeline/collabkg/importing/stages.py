@@ -19,7 +19,7 @@ import pyoxigraph as ox
 import collabkg.linking as linking
 import collabkg.sources as sources
 import collabkg.themes as themes
-from collabkg.mapping import map_record
+from collabkg.mapping import map_ntriples
 from collabkg.mapping.terms import Triples
 from collabkg.namespaces import IRIs
 from collabkg.records import RecordError, RecordWarning, SourceRecord
@@ -119,13 +119,12 @@ def _iris(base: str | None) -> IRIs:
 def map_one(rec: SourceRecord, iris: IRIs) -> Mapped | RecordError:
     """Map one record to plain data, or say why it cannot be mapped."""
     try:
-        triples = map_record(rec, iris)
-        own, entities = triples.split()
+        g = map_ntriples(rec, iris)
         return Mapped(
             rec.source, rec.file, rec.record_id, rec.extra.get("entry"), iris.graph(rec.source, rec.record_id),
-            ox.serialize(own, format=NT),
-            tuple((iris.entity_graph(rec.source, kind, ident), ox.serialize(ts, format=NT)) for (kind, ident), ts in entities.items()),
-            iris.graph(rec.source, "vocabulary"), ox.serialize(triples.vocab, format=NT), tuple(rec.warnings),
+            "".join(g.own).encode(),
+            tuple((iris.entity_graph(rec.source, kind, ident), "".join(lines).encode()) for (kind, ident), lines in g.entities.items()),
+            iris.graph(rec.source, "vocabulary"), "".join(g.vocab).encode(), tuple(rec.warnings),
         )
     except (ValueError, TypeError) as e:  # a value that cannot become a valid RDF term
         return RecordError(rec.file, rec.record_id, "-", f"cannot map record: {e}")
