@@ -116,6 +116,12 @@ def _iris(base: str | None) -> IRIs:
     return IRIs(base)
 
 
+@lru_cache(maxsize=65536)
+def _entity_graph(iris: IRIs, source: str, key: tuple[str, str]) -> str:
+    # Shared entities recur in many records: their graph IRIs are minted once per process.
+    return iris.entity_graph(source, *key)
+
+
 def map_one(rec: SourceRecord, iris: IRIs) -> Mapped | RecordError:
     """Map one record to plain data, or say why it cannot be mapped."""
     try:
@@ -123,7 +129,7 @@ def map_one(rec: SourceRecord, iris: IRIs) -> Mapped | RecordError:
         return Mapped(
             rec.source, rec.file, rec.record_id, rec.extra.get("entry"), iris.graph(rec.source, rec.record_id),
             "".join(g.own).encode(),
-            tuple((iris.entity_graph(rec.source, kind, ident), "".join(lines).encode()) for (kind, ident), lines in g.entities.items()),
+            tuple((_entity_graph(iris, rec.source, key), data) for key, data in g.entity_data()),
             iris.graph(rec.source, "vocabulary"), "".join(g.vocab).encode(), tuple(rec.warnings),
         )
     except (ValueError, TypeError) as e:  # a value that cannot become a valid RDF term

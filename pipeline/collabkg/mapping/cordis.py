@@ -209,12 +209,13 @@ def participation(t: NTriples, part: Participation, project_node: str, grant: st
 
 def organisation(t: NTriples, o: Organisation, iris: IRIs) -> str:
     """An organisation (with its address, activity type and NUTS region), mapped once per value."""
-    t.add_blocks(_organisation_block(o, iris.base))
-    return iri(iris.organisation(o.pic))
+    node, blocks = _organisation_block(o, iris.base)
+    t.add_blocks(blocks)
+    return node
 
 
 @lru_cache(maxsize=65536)
-def _organisation_block(o: Organisation, base: str) -> NTBlocks:
+def _organisation_block(o: Organisation, base: str) -> tuple[str, NTBlocks]:
     # Keyed on the frozen record value: an organisation that a later record describes differently
     # is a different key, so the cache never serves stale facts.
     iris = IRIs(base)
@@ -256,7 +257,7 @@ def _organisation_block(o: Organisation, base: str) -> NTBlocks:
         node = iri(iris.nuts(c.code))
         b.add(e, s, C.nutsRegion, node)
         _describe_coded(b, ("nuts", c.code), node, c.code, c.title, "NutsRegion")
-    return b.done()
+    return s, b.done()
 
 
 def publication(t: Triples, pub: Publication, iris: IRIs, grant: str | None = None, described: set | None = None):

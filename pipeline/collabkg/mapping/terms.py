@@ -10,6 +10,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
+from typing import Iterable, Iterator, NamedTuple
 
 import pyoxigraph as ox
 
@@ -137,7 +138,7 @@ class Triples(list):
         """Term objects from N-Triples lines: the record's own triples, then each entity's."""
         t = cls()
         t.extend(_parse(g.own))
-        for key, lines in g.entities.items():
+        for key, lines in g.entity_lines():
             ts = _parse(lines)
             t.entities.update(zip(range(len(t), len(t) + len(ts)), repeat(key)))
             t.extend(ts)
@@ -258,30 +259,55 @@ class NTriples:
 
     def __init__(self):
         self.own: list[str] = []
-        self.entities: dict[tuple[str, str], dict[str, None]] = {}
+        # (kind, id) -> a memoised block while the entity has one description (its bytes are
+        # ready), else its lines as a dict (ordered, without repeats)
+        self.entities: dict[tuple[str, str], NTBlock | dict[str, None]] = {}
         self.vocab: list[str] = []
 
     def add(self, s: str, p: str, o: str | None) -> None:
         if o is not None:
             self.own.append(f"{s} {p} {o} .\n")
 
+    def _lines_of(self, entity: tuple[str, str]) -> dict[str, None]:
+        have = self.entities.get(entity)
+        if have is None:
+            have = self.entities[entity] = {}
+        elif type(have) is NTBlock:
+            have = self.entities[entity] = dict.fromkeys(have.lines)
+        return have
+
     def add_entity(self, entity: tuple[str, str], s: str, p: str, o: str | None) -> None:
         if o is not None:
-            self.entities.setdefault(entity, {})[f"{s} {p} {o} .\n"] = None
+            self._lines_of(entity)[f"{s} {p} {o} .\n"] = None
 
     def add_blocks(self, blocks: "NTBlocks") -> None:
-        """Add entity descriptions formatted once (memoised) as ``((kind, id), lines)`` pairs."""
+        """Add entity descriptions formatted once (memoised)."""
         entities = self.entities
-        for key, lines in blocks:
-            have = entities.get(key)
-            if have is None:
-                entities[key] = dict.fromkeys(lines)
+        for block in blocks:
+            if block.key not in entities:
+                entities[block.key] = block
             else:
-                have.update(dict.fromkeys(lines))
+                self._lines_of(block.key).update(dict.fromkeys(block.lines))
+
+    def entity_lines(self) -> Iterator[tuple[tuple[str, str], Iterable[str]]]:
+        for key, have in self.entities.items():
+            yield key, have.lines if type(have) is NTBlock else have
+
+    def entity_data(self) -> Iterator[tuple[tuple[str, str], bytes]]:
+        """Each entity's N-Triples as UTF-8 bytes."""
+        for key, have in self.entities.items():
+            yield key, have.data if type(have) is NTBlock else "".join(have).encode()
 
 
-# An entity description formatted once: ((kind, id), its N-Triples lines), as EntityBlocks.
-NTBlocks = tuple[tuple[tuple[str, str], tuple[str, ...]], ...]
+class NTBlock(NamedTuple):
+    """An entity description formatted once: its lines (without repeats) and their bytes."""
+
+    key: tuple[str, str]
+    lines: tuple[str, ...]
+    data: bytes
+
+
+NTBlocks = tuple[NTBlock, ...]
 
 
 class NTBlockBuilder:
@@ -295,4 +321,4 @@ class NTBlockBuilder:
             self.blocks.setdefault(entity, {})[f"{s} {p} {o} .\n"] = None
 
     def done(self) -> NTBlocks:
-        return tuple((k, tuple(v)) for k, v in self.blocks.items())
+        return tuple(NTBlock(k, tuple(v), "".join(v).encode()) for k, v in self.blocks.items())

@@ -180,15 +180,16 @@ class _Node:
         n = self._child(head)
         return None if n is None else n.find(rest)
 
-    def iternodes(self, path: str) -> Iterator[_Node]:
-        """Every element at ``path``, in document order (as ``el.iterfind(path)``), as nodes."""
-        head, _, rest = path.partition("/")
-        if not rest:
-            return iter(self.nodes(head))
-        if not self.unique:
-            return map(_Node, self.el.iterfind(path))
-        n = self._child(head)
-        return iter(()) if n is None else n.iternodes(rest)
+    def iterfind(self, path: str) -> Iterator:
+        """Every element at ``path``, in document order, as ``el.iterfind(path)`` (nested
+        ``iterchildren``: lxml filters the children by tag in C)."""
+        return _iterpath(self.el, tuple(path.split("/")))
+
+
+def _iterpath(el, tags: tuple[str, ...]) -> Iterator:
+    if len(tags) == 1:
+        return el.iterchildren(tags[0])
+    return (found for c in el.iterchildren(tags[0]) for found in _iterpath(c, tags[1:]))
 
 
 class _ProjectReader:
@@ -298,8 +299,9 @@ class _ProjectReader:
         status = self.code(r, "status")
         if status is not None and status not in STATUSES:
             raise self.fail("status", f"unknown status {status!r}; allowed: {', '.join(STATUSES)}")
-        assoc = next(r.iternodes("relations/associations"), None)
-        cats = next(r.iternodes("relations/categories"), None)
+        assoc, cats = r.find("relations/associations"), r.find("relations/categories")
+        assoc = None if assoc is None else _Node(assoc)
+        cats = None if cats is None else _Node(cats)
         keywords = self.text(r, "keywords")
         return Project(
             grant=grant,
@@ -452,11 +454,11 @@ class _ProjectReader:
             longitude=lon,
         )
         activity = nuts = None
-        for c in o.iternodes("relations/categories/category"):
-            if c.get("classification") == "organizationActivityType" and (code := self.code(c, "code")):
+        for c in o.iterfind("relations/categories/category"):
+            if c.get("classification") == "organizationActivityType" and (code := self.code(c := _Node(c), "code")):
                 activity = Coded(code.lstrip("/"), self.text(c, "title"))
-        for reg in o.iternodes("relations/regions/region"):
-            if reg.get("type") == "relatedNutsCode" and (code := self.code(reg, "nutsCode")):
+        for reg in o.iterfind("relations/regions/region"):
+            if reg.get("type") == "relatedNutsCode" and (code := self.code(reg := _Node(reg), "nutsCode")):
                 nuts = Coded(code, self.text(reg, "name"))
         return Organisation(
             pic=pic,
@@ -483,8 +485,8 @@ class _ProjectReader:
             return ()
         out = []
         for res in assoc.nodes("result"):
-            codes = {c.text.strip() for cat in res.iternodes("relations/categories/category")
-                     if cat.get("classification") == "collection" for c in cat.findall("code") if c.text}
+            codes = {c.text.strip() for cat in res.iterfind("relations/categories/category")
+                     if cat.get("classification") == "collection" for c in cat.iterchildren("code") if c.text}
             raw_doi = self.code(res, "identifiers/doi")
             if "/publication" not in codes and not raw_doi:
                 continue  # deliverables, report summaries, IPR: not publications
