@@ -180,16 +180,13 @@ class _Node:
         n = self._child(head)
         return None if n is None else n.find(rest)
 
-    def iterfind(self, path: str) -> Iterator:
-        """Every element at ``path``, in document order, as ``el.iterfind(path)`` (nested
-        ``iterchildren``: lxml filters the children by tag in C)."""
-        return _iterpath(self.el, tuple(path.split("/")))
-
-
-def _iterpath(el, tags: tuple[str, ...]) -> Iterator:
-    if len(tags) == 1:
-        return el.iterchildren(tags[0])
-    return (found for c in el.iterchildren(tags[0]) for found in _iterpath(c, tags[1:]))
+    def iterfind(self, path: str) -> list:
+        """Every element at ``path``, in document order, as ``el.iterfind(path)``: the children
+        of each element of one step, step by step (lxml filters the children by tag in C)."""
+        level = [self.el]
+        for tag in path.split("/"):
+            level = [c for el in level for c in el.iterchildren(tag)]
+        return level
 
 
 class _ProjectReader:
@@ -206,11 +203,11 @@ class _ProjectReader:
 
     # --- typed field readers -------------------------------------------------
     def text(self, n: _Node, path: str) -> str | None:
-        node = n.find(path)
+        node = n.first.get(path) if "/" not in path else n.find(path)
         if node is None:
             return None
         text = node.text
-        if text is None or not text.strip():
+        if not text or text.isspace():  # (isspace: the whitespace that strip() removes)
             return None
         return text
 
