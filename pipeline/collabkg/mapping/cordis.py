@@ -16,7 +16,8 @@ from functools import lru_cache
 
 import pyoxigraph as ox
 
-from collabkg.mapping.terms import NT_A as A, NT_LABEL as LABEL, C, NTBlockBuilder, NTBlocks, NTriples, Triples, nt_any_uri as any_uri, nt_iri as iri, nt_literal as literal
+from collabkg.mapping.terms import NT_A as A, NT_LABEL as LABEL, NTBlockBuilder, NTBlocks, NTriples, Triples
+from collabkg.mapping.terms import nt_any_uri as any_uri, nt_ckg as ckg, nt_iri as iri, nt_literal as literal
 from collabkg.namespaces import IRIs, SKOS, country, doi_iri
 from collabkg.records import SourceRecord
 from collabkg.records.cordis import Coded, Field, Organisation, Participation, Project, ProgrammePart, Publication
@@ -25,8 +26,8 @@ PREF_LABEL = iri(SKOS + "prefLabel")
 BROADER = iri(SKOS + "broader")
 NOTATION = iri(SKOS + "notation")
 IN_SCHEME = iri(SKOS + "inScheme")
-EUROSCIVOC_SCHEME = C.EuroSciVocScheme
-ROLE = {r: getattr(C, r[0].upper() + r[1:] + "Role") for r in ("coordinator", "participant", "associatedPartner", "thirdParty")}
+EUROSCIVOC_SCHEME = ckg("EuroSciVocScheme")
+ROLE = {r: ckg(r[0].upper() + r[1:] + "Role") for r in ("coordinator", "participant", "associatedPartner", "thirdParty")}
 
 # Programme parts that CORDIS names only as parents (no title in the source): their names in
 # Regulation (EU) 2021/695 (Horizon Europe, pillars I-III and Part "Widening participation and
@@ -57,55 +58,55 @@ def project(t: NTriples, p: Project, iris: IRIs) -> str:
     # Oxigraph's message, as it did when every term was an object); minted IRIs need no check.
     s = str(ox.NamedNode(iris.project(p.grant)))
     add = t.add
-    add(s, A, C.Project)
-    add(s, C.grantNumber, literal(p.grant))
-    add(s, C.rcn, literal(p.rcn))
-    add(s, C.acronym, literal(p.acronym))
-    add(s, C.title, literal(p.title, "en"))
+    add(s, A, ckg("Project"))
+    add(s, ckg("grantNumber"), literal(p.grant))
+    add(s, ckg("rcn"), literal(p.rcn))
+    add(s, ckg("acronym"), literal(p.acronym))
+    add(s, ckg("title"), literal(p.title, "en"))
     add(s, LABEL, literal(p.acronym or p.title or p.grant))
-    add(s, C.teaser, literal(p.teaser, "en"))
-    add(s, C.objective, literal(p.objective, "en"))
+    add(s, ckg("teaser"), literal(p.teaser, "en"))
+    add(s, ckg("objective"), literal(p.objective, "en"))
     for k in p.keywords:
-        add(s, C.keyword, literal(k))
-    add(s, C.status, literal(p.status))
-    add(s, C.startDate, literal(p.start_date))
-    add(s, C.endDate, literal(p.end_date))
-    add(s, C.signatureDate, literal(p.signature_date))
-    add(s, C.terminationDate, literal(p.termination_date))
-    add(s, C.durationMonths, literal(p.duration_months))
-    add(s, C.totalCost, literal(p.total_cost))
-    add(s, C.ecMaxContribution, literal(p.ec_max_contribution))
+        add(s, ckg("keyword"), literal(k))
+    add(s, ckg("status"), literal(p.status))
+    add(s, ckg("startDate"), literal(p.start_date))
+    add(s, ckg("endDate"), literal(p.end_date))
+    add(s, ckg("signatureDate"), literal(p.signature_date))
+    add(s, ckg("terminationDate"), literal(p.termination_date))
+    add(s, ckg("durationMonths"), literal(p.duration_months))
+    add(s, ckg("totalCost"), literal(p.total_cost))
+    add(s, ckg("ecMaxContribution"), literal(p.ec_max_contribution))
     if p.total_cost is not None or p.ec_max_contribution is not None:
-        add(s, C.currency, literal("EUR"))
+        add(s, ckg("currency"), literal("EUR"))
     if p.grant_doi:
-        add(s, C.grantDoi, literal(p.grant_doi))
-        add(s, C.doiIri, iri(doi_iri(p.grant_doi)))
-    add(s, C.language, literal(p.language))
-    add(s, C.contentUpdateDate, literal(p.content_update))
-    add(s, C.lastUpdateDate, literal(p.last_update))
-    add(s, C.euroSciVocValidated, literal(p.euroscivoc_validated))
+        add(s, ckg("grantDoi"), literal(p.grant_doi))
+        add(s, ckg("doiIri"), iri(doi_iri(p.grant_doi)))
+    add(s, ckg("language"), literal(p.language))
+    add(s, ckg("contentUpdateDate"), literal(p.content_update))
+    add(s, ckg("lastUpdateDate"), literal(p.last_update))
+    add(s, ckg("euroSciVocValidated"), literal(p.euroscivoc_validated))
     if p.call:
-        add(s, C.call, call(t, p.call, iris))
+        add(s, ckg("call"), call(t, p.call, iris))
     if p.sub_call:
-        add(s, C.subCall, call(t, p.sub_call, iris))
+        add(s, ckg("subCall"), call(t, p.sub_call, iris))
     for tp in p.topics:
-        add(s, C.topic, coded(t, tp, iris.topic(tp.code), "Topic", "topic"))
+        add(s, ckg("topic"), coded(t, tp, iris.topic(tp.code), "Topic", "topic"))
     for pp in p.programme_parts:
         node = programme_part(t, pp, iris)
-        add(s, C.legalBasis, node)
+        add(s, ckg("legalBasis"), node)
         if pp.main:
-            add(s, C.mainLegalBasis, node)
+            add(s, ckg("mainLegalBasis"), node)
     if p.funding_scheme:
-        add(s, C.fundingScheme, coded(t, p.funding_scheme, iris.funding_scheme(p.funding_scheme.code), "FundingScheme", "funding-scheme"))
+        add(s, ckg("fundingScheme"), coded(t, p.funding_scheme, iris.funding_scheme(p.funding_scheme.code), "FundingScheme", "funding-scheme"))
     for f in p.fields:
-        add(s, C.fieldOfScience, field_of_science(t, f, iris))
+        add(s, ckg("fieldOfScience"), field_of_science(t, f, iris))
     for part in p.participations:
-        add(s, C.hasParticipation, participation(t, part, s, p.grant, iris))
+        add(s, ckg("hasParticipation"), participation(t, part, s, p.grant, iris))
     described: set[str] = set()  # works this record describes (the first result about a DOI does)
     for pub in p.publications:
         work, result = _publication(t, pub, iris, p.grant, described)
-        add(s, C.hasPublication, work)
-        add(s, C.publicationResult, result)
+        add(s, ckg("hasPublication"), work)
+        add(s, ckg("publicationResult"), result)
     return s
 
 
@@ -126,8 +127,8 @@ def _coded_block(code: str, title: str | None, term_iri: str, cls: str, kind: st
 
 
 def _describe_coded(b: NTBlockBuilder, e, s: str, code: str, title: str | None, cls: str) -> None:
-    b.add(e, s, A, getattr(C, cls))
-    b.add(e, s, C.code, literal(code))
+    b.add(e, s, A, ckg(cls))
+    b.add(e, s, ckg("code"), literal(code))
     b.add(e, s, LABEL, literal(title or code, "en"))
 
 
@@ -154,9 +155,9 @@ def _programme_block(chain: tuple[str, ...], title: str | None, framework: str |
     for i, code in enumerate(chain):
         s = iri(iris.programme(code))
         e = ("programme", code)
-        b.add(e, s, A, C.ProgrammePart)
-        b.add(e, s, C.code, literal(code))
-        b.add(e, s, C.frameworkProgramme, literal(framework))  # a parent is of its child's framework
+        b.add(e, s, A, ckg("ProgrammePart"))
+        b.add(e, s, ckg("code"), literal(code))
+        b.add(e, s, ckg("frameworkProgramme"), literal(framework))  # a parent is of its child's framework
         if i + 1 < len(chain):
             b.add(e, s, BROADER, iri(iris.programme(chain[i + 1])))
         name = (title if i == 0 else None) or PROGRAMME_LABELS.get(code)
@@ -179,7 +180,7 @@ def _field_block(f: Field, base: str) -> NTBlocks:
     for depth, code in enumerate(f.codes):
         s = iri(iris.field(code))
         e = ("euroscivoc", code)
-        b.add(e, s, A, C.FieldOfScience)
+        b.add(e, s, A, ckg("FieldOfScience"))
         b.add(e, s, IN_SCHEME, EUROSCIVOC_SCHEME)
         b.add(e, s, NOTATION, literal(code))
         if f.labels:  # only where the source's label path lines up: its own graph, so a record without it keeps it
@@ -194,16 +195,16 @@ def participation(t: NTriples, part: Participation, project_node: str, grant: st
     org = part.organisation
     s = iri(iris.participation(grant, str(part.order), part.role, org.pic))
     add = t.add
-    add(s, A, C.Participation)
-    add(s, C.project, project_node)
-    add(s, C.organisation, organisation(t, org, iris))
-    add(s, C.role, ROLE[part.role])
-    add(s, C.order, literal(part.order))
-    add(s, C.ecContribution, literal(part.ec_contribution))
-    add(s, C.netEcContribution, literal(part.net_ec_contribution))
-    add(s, C.totalCost, literal(part.total_cost))
-    add(s, C.terminated, literal(part.terminated))
-    add(s, C.sme, literal(part.sme))
+    add(s, A, ckg("Participation"))
+    add(s, ckg("project"), project_node)
+    add(s, ckg("organisation"), organisation(t, org, iris))
+    add(s, ckg("role"), ROLE[part.role])
+    add(s, ckg("order"), literal(part.order))
+    add(s, ckg("ecContribution"), literal(part.ec_contribution))
+    add(s, ckg("netEcContribution"), literal(part.net_ec_contribution))
+    add(s, ckg("totalCost"), literal(part.total_cost))
+    add(s, ckg("terminated"), literal(part.terminated))
+    add(s, ckg("sme"), literal(part.sme))
     return s
 
 
@@ -222,40 +223,40 @@ def _organisation_block(o: Organisation, base: str) -> tuple[str, NTBlocks]:
     b = NTBlockBuilder()
     s = iri(iris.organisation(o.pic))
     e = ("organisation", o.pic)
-    b.add(e, s, A, C.Organisation)
+    b.add(e, s, A, ckg("Organisation"))
     b.add(e, s, LABEL, literal(o.legal_name or o.short_name or o.pic))
-    b.add(e, s, C.pic, literal(o.pic))
-    b.add(e, s, C.rcn, literal(o.rcn))
-    b.add(e, s, C.legalName, literal(o.legal_name))
-    b.add(e, s, C.shortName, literal(o.short_name))
-    b.add(e, s, C.vatNumber, literal(o.vat_number))
-    b.add(e, s, C.departmentName, literal(o.department))
-    b.add(e, s, C.url, any_uri(o.url))
+    b.add(e, s, ckg("pic"), literal(o.pic))
+    b.add(e, s, ckg("rcn"), literal(o.rcn))
+    b.add(e, s, ckg("legalName"), literal(o.legal_name))
+    b.add(e, s, ckg("shortName"), literal(o.short_name))
+    b.add(e, s, ckg("vatNumber"), literal(o.vat_number))
+    b.add(e, s, ckg("departmentName"), literal(o.department))
+    b.add(e, s, ckg("url"), any_uri(o.url))
     if o.country:
-        b.add(e, s, C.country, iri(country(o.country)))
-    b.add(e, s, C.sourceCountryCode, literal(o.source_country))  # also when not ISO (XH)
+        b.add(e, s, ckg("country"), iri(country(o.country)))
+    b.add(e, s, ckg("sourceCountryCode"), literal(o.source_country))  # also when not ISO (XH)
     if o.address:
         a = o.address
         addr = iri(iris.address(o.pic))
-        b.add(e, s, C.address, addr)
-        b.add(e, addr, A, C.Address)
-        b.add(e, addr, C.street, literal(a.street))
-        b.add(e, addr, C.postBox, literal(a.post_box))
-        b.add(e, addr, C.postcode, literal(a.postcode))
-        b.add(e, addr, C.city, literal(a.city))
+        b.add(e, s, ckg("address"), addr)
+        b.add(e, addr, A, ckg("Address"))
+        b.add(e, addr, ckg("street"), literal(a.street))
+        b.add(e, addr, ckg("postBox"), literal(a.post_box))
+        b.add(e, addr, ckg("postcode"), literal(a.postcode))
+        b.add(e, addr, ckg("city"), literal(a.city))
         if a.country:
-            b.add(e, addr, C.country, iri(country(a.country)))
-        b.add(e, addr, C.latitude, literal(a.latitude))
-        b.add(e, addr, C.longitude, literal(a.longitude))
+            b.add(e, addr, ckg("country"), iri(country(a.country)))
+        b.add(e, addr, ckg("latitude"), literal(a.latitude))
+        b.add(e, addr, ckg("longitude"), literal(a.longitude))
     if o.activity_type:
         c = o.activity_type
         node = iri(iris.activity_type(c.code))
-        b.add(e, s, C.activityType, node)
+        b.add(e, s, ckg("activityType"), node)
         _describe_coded(b, ("activity-type", c.code), node, c.code, c.title, "ActivityType")
     if o.nuts:
         c = o.nuts
         node = iri(iris.nuts(c.code))
-        b.add(e, s, C.nutsRegion, node)
+        b.add(e, s, ckg("nutsRegion"), node)
         _describe_coded(b, ("nuts", c.code), node, c.code, c.title, "NutsRegion")
     return s, b.done()
 
@@ -286,24 +287,24 @@ def _publication(t: NTriples, pub: Publication, iris: IRIs, grant: str | None, d
             if described is not None:
                 described.add(key)
             e = ("work", key)
-            t.add_entity(e, s, A, C.Work)
+            t.add_entity(e, s, A, ckg("Work"))
             t.add_entity(e, s, LABEL, literal(pub.title or pub.doi))
-            t.add_entity(e, s, C.doi, literal(pub.doi))
-            t.add_entity(e, s, C.doiIri, iri(doi_iri(pub.doi)))
-            t.add_entity(e, s, C.title, literal(pub.title))
-            t.add_entity(e, s, C.publicationYear, literal(pub.year))
-            t.add_entity(e, s, C.journal, literal(pub.journal))
+            t.add_entity(e, s, ckg("doi"), literal(pub.doi))
+            t.add_entity(e, s, ckg("doiIri"), iri(doi_iri(pub.doi)))
+            t.add_entity(e, s, ckg("title"), literal(pub.title))
+            t.add_entity(e, s, ckg("publicationYear"), literal(pub.year))
+            t.add_entity(e, s, ckg("journal"), literal(pub.journal))
     if grant is None:
         return s, None
     r = iri(iris.publication_result(grant, pub.result_id or "doi:" + (pub.doi or "")))
     add = t.add
-    add(r, A, C.PublicationResult)
+    add(r, A, ckg("PublicationResult"))
     add(r, LABEL, literal(pub.title or pub.result_id or pub.doi))
-    add(r, C.resultId, literal(pub.result_id))
-    add(r, C.rcn, literal(pub.rcn))
-    add(r, C.doi, literal(pub.doi))
-    add(r, C.work, s)
-    add(r, C.title, literal(pub.title))
-    add(r, C.publicationYear, literal(pub.year))
-    add(r, C.journal, literal(pub.journal))
+    add(r, ckg("resultId"), literal(pub.result_id))
+    add(r, ckg("rcn"), literal(pub.rcn))
+    add(r, ckg("doi"), literal(pub.doi))
+    add(r, ckg("work"), s)
+    add(r, ckg("title"), literal(pub.title))
+    add(r, ckg("publicationYear"), literal(pub.year))
+    add(r, ckg("journal"), literal(pub.journal))
     return s, r

@@ -231,22 +231,12 @@ def nt_any_uri(value: str | None) -> str | None:
     return None if value is None else _NT_ANYURI(nt_string(value.strip())[1:-1])
 
 
-class NTerms:
-    """The terms of one namespace in N-Triples, by attribute (``C.title`` -> ``<...#title>``),
-    formatted once and then kept as plain attributes."""
-
-    def __init__(self, namespace: str):
-        self._namespace = namespace
-
-    def __getattr__(self, local: str) -> str:
-        if local.startswith("_"):
-            raise AttributeError(local)
-        term = nt_iri(self._namespace + local)
-        setattr(self, local, term)
-        return term
+@lru_cache(maxsize=None)
+def nt_ckg(local: str) -> str:
+    """An ontology term in N-Triples (:func:`ckg` as text)."""
+    return nt_iri(CKG + local)
 
 
-C = NTerms(CKG)
 NT_A = nt_iri(RDF + "type")
 NT_LABEL = nt_iri(RDFS + "label")
 
