@@ -147,7 +147,9 @@ class Triples(list):
 
 
 def _lines(triples: list[ox.Triple]) -> list[str]:
-    return ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8").splitlines(keepends=True)
+    # Split on "\n" only: a literal may hold U+2028 or U+0085 unescaped (str.splitlines would cut there).
+    text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return [line + "\n" for line in text.split("\n")[:-1]]
 
 
 def _parse(lines) -> list[ox.Triple]:
