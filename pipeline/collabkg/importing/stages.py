@@ -20,7 +20,7 @@ import collabkg.linking as linking
 import collabkg.shortcuts as shortcuts
 import collabkg.sources as sources
 import collabkg.themes as themes
-from collabkg.mapping import map_record
+from collabkg.mapping import map_ntriples
 from collabkg.namespaces import IRIs
 from collabkg.records import RecordError, RecordWarning, SourceRecord
 from collabkg.sources import InputError, cordis_xml
@@ -117,16 +117,21 @@ def _iris(base: str | None) -> IRIs:
     return IRIs(base)
 
 
+@lru_cache(maxsize=65536)
+def _entity_graph(iris: IRIs, source: str, key: tuple[str, str]) -> str:
+    # Shared entities recur in many records: their graph IRIs are minted once per process.
+    return iris.entity_graph(source, *key)
+
+
 def map_one(rec: SourceRecord, iris: IRIs) -> Mapped | RecordError:
     """Map one record to plain data, or say why it cannot be mapped."""
     try:
-        triples = map_record(rec, iris)
-        own, entities = triples.split()
+        g = map_ntriples(rec, iris)
         return Mapped(
             rec.source, rec.file, rec.record_id, rec.extra.get("entry"), iris.graph(rec.source, rec.record_id),
-            ox.serialize(own, format=NT),
-            tuple((iris.entity_graph(rec.source, kind, ident), ox.serialize(ts, format=NT)) for (kind, ident), ts in entities.items()),
-            iris.graph(rec.source, "vocabulary"), ox.serialize(triples.vocab, format=NT), tuple(rec.warnings),
+            "".join(g.own).encode(),
+            tuple((_entity_graph(iris, rec.source, key), data) for key, data in g.entity_data()),
+            iris.graph(rec.source, "vocabulary"), "".join(g.vocab).encode(), tuple(rec.warnings),
         )
     except (ValueError, TypeError) as e:  # a value that cannot become a valid RDF term
         return RecordError(rec.file, rec.record_id, "-", f"cannot map record: {e}")

@@ -5,10 +5,12 @@ The one place a Python value becomes an RDF literal (``literal``, ``plain_decima
 """
 from __future__ import annotations
 
+import re
 from datetime import date, datetime
 from decimal import Decimal
 from functools import lru_cache
 from itertools import repeat
+from typing import Iterable, Iterator, NamedTuple
 
 import pyoxigraph as ox
 
@@ -121,6 +123,39 @@ class Triples(list):
             return
         self.vocab.append(ox.Triple(s, p, o))
 
+    def to_ntriples(self) -> "NTriples":
+        """The same triples as N-Triples lines, sorted into graphs as :meth:`split` does."""
+        own, entities = self.split()
+        g = NTriples()
+        g.own = _lines(own)
+        for key, ts in entities.items():
+            g.entities[key] = dict.fromkeys(_lines(ts))
+        g.vocab = _lines(self.vocab)
+        return g
+
+    @classmethod
+    def from_ntriples(cls, g: "NTriples") -> "Triples":
+        """Term objects from N-Triples lines: the record's own triples, then each entity's."""
+        t = cls()
+        t.extend(_parse(g.own))
+        for key, lines in g.entity_lines():
+            ts = _parse(lines)
+            t.entities.update(zip(range(len(t), len(t) + len(ts)), repeat(key)))
+            t.extend(ts)
+        t.vocab = _parse(g.vocab)
+        return t
+
+
+def _lines(triples: list[ox.Triple]) -> list[str]:
+    # Split on "\n" only: a literal may hold U+2028 or U+0085 unescaped (str.splitlines would cut there).
+    text = ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES).decode("utf-8")
+    return [line + "\n" for line in text.split("\n")[:-1]]
+
+
+def _parse(lines) -> list[ox.Triple]:
+    data = "".join(lines).encode("utf-8")
+    return [q.triple for q in ox.parse(data, format=ox.RdfFormat.N_TRIPLES)] if data else []
+
 
 # An entity description mapped once: ((kind, id), its triples) for the entity and any entity it
 # brings along (an organisation's activity type and NUTS region).
@@ -139,3 +174,143 @@ class BlockBuilder:
 
     def done(self) -> EntityBlocks:
         return tuple((k, tuple(v)) for k, v in self.blocks.items())
+
+
+# --- N-Triples text ----------------------------------------------------------------------------------
+# The fast path of the importer: terms as their N-Triples text (``<iri>``, ``"lexical"@en``,
+# ``"lexical"^^<datatype>``), formatted exactly as Oxigraph's serializer writes them, so that a
+# record's graphs are joined lines instead of term objects serialized one by one.
+
+# What Oxigraph escapes in a literal: C0 controls, DEL, quote, backslash, U+FFFE and U+FFFF.
+_NT_ESCAPE = re.compile(r'[\x00-\x1f"\\\x7f\ufffe\uffff]')
+_NT_SHORT = {"\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r", '"': '\\"', "\\": "\\\\"}
+
+
+def _escape(m: re.Match) -> str:
+    c = m.group()
+    return _NT_SHORT.get(c) or f"\\u{ord(c):04X}"
+
+
+def nt_string(s: str) -> str:
+    """A plain (xsd:string) literal in N-Triples."""
+    return '"' + (_NT_ESCAPE.sub(_escape, s) if _NT_ESCAPE.search(s) else s) + '"'
+
+
+def nt_iri(iri: str) -> str:
+    """An IRI in N-Triples (the IRIs minted by :class:`~collabkg.namespaces.IRIs` need no escaping)."""
+    return "<" + iri + ">"
+
+
+def _typed(datatype: str):
+    suffix = '"^^<' + XSD + datatype + ">"
+    return lambda lexical: '"' + lexical + suffix
+
+
+_NT_BOOLEAN = {True: _typed("boolean")("true"), False: _typed("boolean")("false")}
+_NT_INTEGER, _NT_DECIMAL, _NT_DATE, _NT_DATETIME, _NT_ANYURI = map(_typed, ("integer", "decimal", "date", "dateTime", "anyURI"))
+
+
+def nt_literal(value, lang: str | None = None) -> str | None:
+    """:func:`literal` as N-Triples text (None stays None: no triple)."""
+    if value is None:
+        return None
+    if isinstance(value, str):  # the common case first; the checks below are literal()'s, in its order
+        return nt_string(value) + "@" + lang if lang else nt_string(value)
+    if isinstance(value, bool):
+        return _NT_BOOLEAN[value]
+    if isinstance(value, int):
+        return _NT_INTEGER(str(value))
+    if isinstance(value, Decimal):
+        return _NT_DECIMAL(plain_decimal(value))
+    if isinstance(value, datetime):
+        return _NT_DATETIME(value.isoformat())
+    if isinstance(value, date):
+        return _NT_DATE(value.isoformat())
+    return nt_string(str(value)) + "@" + lang if lang else nt_string(str(value))
+
+
+def nt_any_uri(value: str | None) -> str | None:
+    return None if value is None else _NT_ANYURI(nt_string(value.strip())[1:-1])
+
+
+@lru_cache(maxsize=None)
+def nt_ckg(local: str) -> str:
+    """An ontology term in N-Triples (:func:`ckg` as text)."""
+    return nt_iri(CKG + local)
+
+
+NT_A = nt_iri(RDF + "type")
+NT_LABEL = nt_iri(RDFS + "label")
+
+
+class NTriples:
+    """A record's triples as N-Triples lines, sorted into graphs as :meth:`Triples.split` does: the
+    record's own lines in order, and each entity's lines (ordered, without repeats) by ``(kind, id)``."""
+
+    __slots__ = ("own", "entities", "vocab")
+
+    def __init__(self):
+        self.own: list[str] = []
+        # (kind, id) -> a memoised block while the entity has one description (its bytes are
+        # ready), else its lines as a dict (ordered, without repeats)
+        self.entities: dict[tuple[str, str], NTBlock | dict[str, None]] = {}
+        self.vocab: list[str] = []
+
+    def add(self, s: str, p: str, o: str | None) -> None:
+        if o is not None:
+            self.own.append(f"{s} {p} {o} .\n")
+
+    def _lines_of(self, entity: tuple[str, str]) -> dict[str, None]:
+        have = self.entities.get(entity)
+        if have is None:
+            have = self.entities[entity] = {}
+        elif type(have) is NTBlock:
+            have = self.entities[entity] = dict.fromkeys(have.lines)
+        return have
+
+    def add_entity(self, entity: tuple[str, str], s: str, p: str, o: str | None) -> None:
+        if o is not None:
+            self._lines_of(entity)[f"{s} {p} {o} .\n"] = None
+
+    def add_blocks(self, blocks: "NTBlocks") -> None:
+        """Add entity descriptions formatted once (memoised)."""
+        entities = self.entities
+        for block in blocks:
+            if block.key not in entities:
+                entities[block.key] = block
+            else:
+                self._lines_of(block.key).update(dict.fromkeys(block.lines))
+
+    def entity_lines(self) -> Iterator[tuple[tuple[str, str], Iterable[str]]]:
+        for key, have in self.entities.items():
+            yield key, have.lines if type(have) is NTBlock else have
+
+    def entity_data(self) -> Iterator[tuple[tuple[str, str], bytes]]:
+        """Each entity's N-Triples as UTF-8 bytes."""
+        for key, have in self.entities.items():
+            yield key, have.data if type(have) is NTBlock else "".join(have).encode()
+
+
+class NTBlock(NamedTuple):
+    """An entity description formatted once: its lines (without repeats) and their bytes."""
+
+    key: tuple[str, str]
+    lines: tuple[str, ...]
+    data: bytes
+
+
+NTBlocks = tuple[NTBlock, ...]
+
+
+class NTBlockBuilder:
+    """Collects the lines of entity descriptions, grouped by entity, for memoised mappers."""
+
+    def __init__(self):
+        self.blocks: dict[tuple[str, str], dict[str, None]] = {}
+
+    def add(self, entity: tuple[str, str], s: str, p: str, o: str | None) -> None:
+        if o is not None:
+            self.blocks.setdefault(entity, {})[f"{s} {p} {o} .\n"] = None
+
+    def done(self) -> NTBlocks:
+        return tuple(NTBlock(k, tuple(v), "".join(v).encode()) for k, v in self.blocks.items())

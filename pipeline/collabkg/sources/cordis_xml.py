@@ -133,6 +133,62 @@ def parse_file(file: str, name: str, data: bytes) -> SourceRecord | RecordError:
     return SourceRecord(SOURCE, file, project.grant, project, extra={"entry": name}, warnings=tuple(reader.warnings))
 
 
+class _Node:
+    """An element with its children by tag (the first of each), for the reader's lookups.
+
+    The reader asks ~25 fields of a project and ~15 of each organisation; ``find(path)`` runs
+    ElementPath (Python) over the children on every call, whereas this reads the children once
+    and answers from a dict. The lookups keep ``find``/``findall``/``iterfind`` semantics: where a
+    tag repeats among the children (then "the first" of a path is not the first of its head),
+    a path of several steps is left to lxml."""
+
+    __slots__ = ("el", "first", "unique", "_sub")
+
+    def __init__(self, el):
+        self.el = el
+        kids = el.getchildren()
+        self.first = {c.tag: c for c in reversed(kids)}  # reversed: the first child of a tag wins
+        self.unique = len(self.first) == len(kids)
+        self._sub: dict[str, _Node | None] = {}
+
+    def get(self, attribute: str) -> str | None:
+        return self.el.get(attribute)
+
+    def findall(self, tag: str) -> list:
+        """The child elements called ``tag``, in document order."""
+        return list(self.el.iterchildren(tag))
+
+    def nodes(self, tag: str) -> list[_Node]:
+        return [_Node(c) for c in self.el.iterchildren(tag)]
+
+    def _child(self, tag: str) -> _Node | None:
+        """The (only) child called ``tag`` as a node, made once."""
+        try:
+            return self._sub[tag]
+        except KeyError:
+            el = self.first.get(tag)
+            n = self._sub[tag] = None if el is None else _Node(el)
+            return n
+
+    def find(self, path: str):
+        """The first element at ``path`` (child tags separated by ``/``), as ``el.find(path)``."""
+        head, _, rest = path.partition("/")
+        if not rest:
+            return self.first.get(head)
+        if not self.unique:
+            return self.el.find(path)
+        n = self._child(head)
+        return None if n is None else n.find(rest)
+
+    def iterfind(self, path: str) -> list:
+        """Every element at ``path``, in document order, as ``el.iterfind(path)``: the children
+        of each element of one step, step by step (lxml filters the children by tag in C)."""
+        level = [self.el]
+        for tag in path.split("/"):
+            level = [c for el in level for c in el.iterchildren(tag)]
+        return level
+
+
 class _ProjectReader:
     def __init__(self, file: str, name: str, root):
         self.file, self.record, self.root = file, name, root
@@ -146,14 +202,17 @@ class _ProjectReader:
         self.warnings.append(RecordWarning(self.file, self.record, field, message))
 
     # --- typed field readers -------------------------------------------------
-    def text(self, el, path: str) -> str | None:
-        node = el.find(path)
-        if node is None or node.text is None or node.text.strip() == "":
+    def text(self, n: _Node, path: str) -> str | None:
+        node = n.first.get(path) if "/" not in path else n.find(path)
+        if node is None:
             return None
-        return node.text
+        text = node.text
+        if not text or text.isspace():  # (isspace: the whitespace that strip() removes)
+            return None
+        return text
 
-    def code(self, el, path: str) -> str | None:
-        v = self.text(el, path)
+    def code(self, n: _Node, path: str) -> str | None:
+        v = self.text(n, path)
         return v.strip() if v is not None else None
 
     def decimal(self, value: str | None, field: str) -> Decimal | None:
@@ -220,7 +279,7 @@ class _ProjectReader:
 
     # --- the record ---------------------------------------------------------
     def project(self) -> Project:
-        r = self.root
+        r = _Node(self.root)
         grant = self.code(r, "id")
         if grant is None:
             raise self.fail("id", "project has no grant agreement number (<id>)")
@@ -237,8 +296,9 @@ class _ProjectReader:
         status = self.code(r, "status")
         if status is not None and status not in STATUSES:
             raise self.fail("status", f"unknown status {status!r}; allowed: {', '.join(STATUSES)}")
-        assoc = r.find("relations/associations")
-        cats = r.find("relations/categories")
+        assoc, cats = r.find("relations/associations"), r.find("relations/categories")
+        assoc = None if assoc is None else _Node(assoc)
+        cats = None if cats is None else _Node(cats)
         keywords = self.text(r, "keywords")
         return Project(
             grant=grant,
@@ -274,7 +334,7 @@ class _ProjectReader:
     def call(self, assoc, kind: str) -> Coded | None:
         if assoc is None:
             return None
-        for c in assoc.findall("call"):
+        for c in assoc.nodes("call"):
             if c.get("type") == kind:
                 ident = self.code(c, "identifier")
                 if ident:
@@ -286,7 +346,7 @@ class _ProjectReader:
             return ()
         return tuple(
             Coded(code, self.text(p, "title"))
-            for p in assoc.findall("programme")
+            for p in assoc.nodes("programme")
             if p.get("type") == "relatedTopic" and (code := self.code(p, "code"))
         )
 
@@ -294,13 +354,13 @@ class _ProjectReader:
         if assoc is None:
             return ()
         parts = []
-        for p in assoc.findall("programme"):
+        for p in assoc.nodes("programme"):
             if p.get("type") != "relatedLegalBasis":
                 continue
             code = self.code(p, "code")
             if not code:
                 raise self.fail("programme[relatedLegalBasis]/code", "legal basis without a code")
-            parents = tuple(c.text.strip() for c in p.iterfind(".//parent/programme/code") if c.text and c.text.strip())
+            parents = tuple(c.text.strip() for c in p.el.iterfind(".//parent/programme/code") if c.text and c.text.strip())
             parts.append(
                 ProgrammePart(
                     code=code,
@@ -315,7 +375,7 @@ class _ProjectReader:
     def funding_scheme(self, cats) -> Coded | None:
         if cats is None:
             return None
-        for c in cats.findall("category"):
+        for c in cats.nodes("category"):
             if c.get("classification") == "projectFundingSchemeCategory":
                 code = self.code(c, "code")
                 if code:
@@ -326,7 +386,7 @@ class _ProjectReader:
         if cats is None:
             return ()
         out = []
-        for c in cats.findall("category"):
+        for c in cats.nodes("category"):
             if c.get("classification") != "euroSciVoc":
                 continue
             code, display = self.code(c, "code"), self.text(c, "displayCode")
@@ -344,7 +404,7 @@ class _ProjectReader:
         if assoc is None:
             return ()
         out = []
-        for i, o in enumerate(assoc.findall("organization"), start=1):
+        for i, o in enumerate(assoc.nodes("organization"), start=1):
             f = f"organization[{i}]"
             role = o.get("type")
             if role not in ROLES:
@@ -392,10 +452,10 @@ class _ProjectReader:
         )
         activity = nuts = None
         for c in o.iterfind("relations/categories/category"):
-            if c.get("classification") == "organizationActivityType" and (code := self.code(c, "code")):
+            if c.get("classification") == "organizationActivityType" and (code := self.code(c := _Node(c), "code")):
                 activity = Coded(code.lstrip("/"), self.text(c, "title"))
         for reg in o.iterfind("relations/regions/region"):
-            if reg.get("type") == "relatedNutsCode" and (code := self.code(reg, "nutsCode")):
+            if reg.get("type") == "relatedNutsCode" and (code := self.code(reg := _Node(reg), "nutsCode")):
                 nuts = Coded(code, self.text(reg, "name"))
         return Organisation(
             pic=pic,
@@ -421,8 +481,9 @@ class _ProjectReader:
         if assoc is None:
             return ()
         out = []
-        for res in assoc.findall("result"):
-            codes = {c.text.strip() for c in res.iterfind("relations/categories/category[@classification='collection']/code") if c.text}
+        for res in assoc.nodes("result"):
+            codes = {c.text.strip() for cat in res.iterfind("relations/categories/category")
+                     if cat.get("classification") == "collection" for c in cat.iterchildren("code") if c.text}
             raw_doi = self.code(res, "identifiers/doi")
             if "/publication" not in codes and not raw_doi:
                 continue  # deliverables, report summaries, IPR: not publications
