@@ -136,12 +136,10 @@ def suspects_query(shape, pattern: str, foci: int, triples_of=None, plan: str = 
             return None
     # COALESCE: a condition that cannot be evaluated (a type error) makes the value a suspect.
     bad = [f"COALESCE(!({ok}), true)" for ok in oks]
-    # Qualified counts have no focus-first form here (without a query, every value is fetched).
+    # Qualified counts are only compared by scans (the loop above gave up on them otherwise).
     if simple_path(shape.path) and plan != "focus-first" and (plan == "scans" or qualified or (
             triples_of is not None and triples_of(shape.path.lstrip("^")) <= 8 * foci)):
         return _by_scans(shape.path, pattern, bad, classes, counts, has, qualified)
-    if qualified:
-        return None
     return _focus_first(shape.path, pattern, bad, classes, counts, has)
 
 
