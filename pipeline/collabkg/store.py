@@ -115,10 +115,15 @@ class Store(ABC):
         self.close()
 
 
-def _nquads(nt: bytes, graph: str) -> bytes:
+def nquads(nt: bytes, graph: str) -> bytes:
     """N-Triples lines into N-Quads lines of ``graph``. Safe as plain byte replacement: in
     N-Triples a line ends in " .\n" and a literal's newlines are escaped."""
     return nt.replace(b" .\n", b" <" + graph.encode() + b"> .\n")
+
+
+def ntriples(nq: bytes, graph: str) -> bytes:
+    """The inverse of :func:`nquads`: N-Quads lines of ``graph`` back into N-Triples."""
+    return nq.replace(b" <" + graph.encode() + b"> .\n", b" .\n")
 
 
 def _nt(t) -> str:
@@ -251,7 +256,7 @@ class EmbeddedStore(Store):
                 return n
             for g in existing:  # staging copy (all-or-nothing as a whole): refill replaced graphs
                 self._store.remove_graph(ox.NamedNode(g))
-            data = b"".join(_nquads(nt, g) for part in (graphs, add) for g, nt in part.items() if nt)
+            data = b"".join(nquads(nt, g) for part in (graphs, add) for g, nt in part.items() if nt)
             if data:
                 if self._bulk:
                     self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
@@ -260,6 +265,21 @@ class EmbeddedStore(Store):
         except OSError as e:
             raise StoreError(f"{self.location}: write failed, batch not applied: {e}") from None
         return n
+
+    def refill_staging(self, path: Path) -> None:
+        """Replace the staging copy's whole content with the N-Quads file ``path``, in one bulk
+        load into an empty copy (inside :meth:`staged` only). One load into an empty store leaves
+        RocksDB's tables sorted and apart; anything loaded before it would have to be merged."""
+        if not self._bulk:
+            raise StoreError(f"{self.location}: refilling a store that is not a staging copy")
+        staging = _staging_paths(self._path)[0]
+        try:
+            del self._store
+            shutil.rmtree(staging)
+            self._store = _open(staging, False)
+            self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+        except OSError as e:
+            raise StoreError(f"{self.location}: write failed: {e}") from None
 
     def query(self, sparql: str, bindings: dict | None = None, default_graphs=(), named_graphs=()):
         if default_graphs or named_graphs:

@@ -19,17 +19,20 @@ per batch, each with its own data graph. The verdict is the same (tests/test_fir
 """
 from __future__ import annotations
 
+import os
+import tempfile
 from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pyoxigraph as ox
 
 from collabkg.importing.stages import Mapped, new_vocab_lines
+from collabkg.store import nquads, ntriples
 from collabkg.records import RecordError
 from collabkg.validation.results import RecordReport
 from collabkg.validation.service import ImportValidator, focus_graphs, store_results
 
-SPOOL_BYTES = 32 << 20  # N-Quads gathered before one bulk load (fewer, larger loads are faster)
 MAX_ROUNDS = 5  # validation rounds: a round after the first only checks descriptions put back
 
 
@@ -65,64 +68,44 @@ class FirstBuild:
         self.earlier: dict[str, list[tuple[int, bytes]]] = {}  # own graph -> superseded versions
         self.entities: dict[str, list[_Version]] = {}  # entity graph -> its distinct descriptions, in order
         self._out: set[int] = set()  # numbers of the rejected versions
-        self._own: dict[str, bytes] = {}
-        self._vocab: dict[str, list[bytes]] = {}
-        self._spooled = 0
+        # What the staging copy holds already (the ontology) goes into the spool too: the whole
+        # copy is then refilled by one load.
+        self._spool = _Spool(Path(store.local_path()).parent, ox.serialize(store.quads(), format=ox.RdfFormat.N_QUADS))
 
     # --- write ---------------------------------------------------------------------------------
 
     def write(self, batch: list[Mapped], vocab_written: set[bytes]) -> int:
-        """Stage a batch: own graphs and new vocabulary lines go to the store in large bulk loads;
-        entity descriptions are kept (distinct ones only) until :meth:`finish_writes`. Returns
-        the triples of the own graphs and vocabulary (entities count when written)."""
+        """Stage a batch: own graphs and new vocabulary lines go to the spool file; entity
+        descriptions are kept (distinct ones only) until :meth:`finish_writes`. Returns the
+        triples of the own graphs and vocabulary (entities count when written)."""
         n = 0
+        vocab: dict[str, list[bytes]] = {}
         for m in batch:
             if m.graph in self.current:  # the same record again: the later wins, the earlier is kept aside
-                self.earlier.setdefault(m.graph, []).append((self.current[m.graph], self._stored_own(m.graph)))
+                self.earlier.setdefault(m.graph, []).append((self.current[m.graph], self._spool.take_back(m.graph)))
             seq = len(self.written)
             self.written.append(m._replace(own=b"", entities=(), vocab=b""))
             self.current[m.graph] = seq
-            self._own[m.graph] = m.own
-            self._spooled += len(m.own)
+            self._spool.put(m.graph, m.own)
             n += m.own.count(b"\n")
             for g, nt in m.entities:
                 versions = self.entities.setdefault(g, [])
                 if not versions or versions[-1].nt != nt:
                     versions.append(_Version(nt))
                 versions[-1].records.append(seq)
-            lines, size = new_vocab_lines(m, vocab_written, self._vocab)
-            n += lines
-            self._spooled += size
-        if self._spooled >= SPOOL_BYTES:
-            self._load_spool()
+            n += new_vocab_lines(m, vocab_written, vocab)[0]
+        for g, lines in vocab.items():
+            self._spool.put(None, b"".join(lines), g)
         return n
 
-    def _stored_own(self, graph: str) -> bytes:
-        if graph in self._own:
-            return self._own[graph]
-        return ox.serialize((q.triple for q in self.store.quads(graph)), format=ox.RdfFormat.N_TRIPLES)
-
-    def _load_spool(self) -> None:
-        if self._own or self._vocab:
-            self.store.replace_graphs_ntriples(self._own, {g: b"".join(ls) for g, ls in self._vocab.items()})
-        self._own, self._vocab, self._spooled = {}, {}, 0
-
     def finish_writes(self) -> int:
-        """Load what is still gathered, and every entity graph with its latest description.
-        Returns the entity triples written."""
-        self._load_spool()
+        """Add every entity graph's latest description to the spool and load it all at once (one
+        load is faster than many, and leaves nothing to compact). Returns the entity triples written."""
         n = 0
-        chunk: dict[str, bytes] = {}
-        size = 0
         for g, versions in self.entities.items():
-            chunk[g] = versions[-1].nt
-            size += len(versions[-1].nt)
+            self._spool.put(None, versions[-1].nt, g)
             n += versions[-1].nt.count(b"\n")
-            if size >= SPOOL_BYTES:
-                self.store.replace_graphs_ntriples(chunk)
-                chunk, size = {}, 0
-        if chunk:
-            self.store.replace_graphs_ntriples(chunk)
+        self._spool.load_into(self.store)
         return n
 
     # --- validate ------------------------------------------------------------------------------
@@ -192,3 +175,64 @@ class FirstBuild:
         # Inside the staging copy, replacing a graph drops its old content first.
         self.store.replace_graphs_ntriples(changed)
         return any(changed.values())
+
+
+class _Spool:
+    """The N-Quads of a first build, gathered in a file beside the store and bulk-loaded at once.
+
+    A record's own graph is one span of the file: a record stated again supersedes its span
+    (taken back as N-Triples, left out of the load)."""
+
+    def __init__(self, folder: Path, start: bytes = b""):
+        fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=folder)
+        self.path = Path(name)
+        self._file = os.fdopen(fd, "w+b")
+        self._file.write(start)
+        self._spans: dict[str, tuple[int, int]] = {}  # own graph -> (offset, length) of its lines
+        self._dead: list[tuple[int, int]] = []
+
+    def put(self, own_graph: str | None, nt: bytes, graph: str | None = None) -> None:
+        """Append ``nt`` as N-Quads of ``own_graph`` (a record's graph, found again by
+        :meth:`take_back`) or of ``graph`` (entities, vocabulary)."""
+        if not nt:
+            return
+        data = nquads(nt, own_graph or graph)
+        if own_graph is not None:
+            self._spans[own_graph] = (self._file.tell(), len(data))
+        self._file.write(data)
+
+    def take_back(self, own_graph: str) -> bytes:
+        """The N-Triples of a record's graph as spooled; its span is left out of the load."""
+        span = self._spans.pop(own_graph, None)
+        if span is None:
+            return b""
+        self._dead.append(span)
+        end = self._file.tell()
+        self._file.seek(span[0])
+        data = self._file.read(span[1])
+        self._file.seek(end)
+        return ntriples(data, own_graph)
+
+    def load_into(self, store) -> None:
+        """Refill the staging ``store`` with what is live, then remove the file."""
+        try:
+            self._file.flush()
+            if self._dead:  # rare (a record twice in one import): copy the live spans
+                self._file.seek(0)
+                live = tempfile.NamedTemporaryFile(prefix=".spool-", suffix=".nq", dir=self.path.parent, delete=False)
+                with live:
+                    pos = 0
+                    for start, length in sorted(self._dead):
+                        live.write(self._file.read(start - pos))
+                        self._file.seek(start + length)
+                        pos = start + length
+                    live.write(self._file.read())
+                self._file.close()
+                self.path.unlink()
+                self.path = Path(live.name)
+            else:
+                self._file.close()
+            store.refill_staging(self.path)
+        finally:
+            self._file.close()
+            self.path.unlink(missing_ok=True)

@@ -23,7 +23,7 @@ from pathlib import Path
 from collabkg.importing import BATCH_RECORDS, load_ontology, stages
 from collabkg.records import RecordError
 from collabkg.shards.partitions import Partition, read_range
-from collabkg.store import MemoryStore, _nquads
+from collabkg.store import MemoryStore, nquads
 from collabkg.validation.service import ImportValidator
 
 PARTS = ".parts"
@@ -190,7 +190,7 @@ def map_partition(part: Partition, out: str, engine: str | None = None, validate
     flush()
 
     # Each fact once: a mapper may state a triple twice in one graph (the store would merge them).
-    nq = b"".join(_nquads(b"".join(dict.fromkeys(nt.splitlines(keepends=True))), g) for g, nt in graphs.items() if nt)
+    nq = b"".join(nquads(b"".join(dict.fromkeys(nt.splitlines(keepends=True))), g) for g, nt in graphs.items() if nt)
     info = {
         "name": part.name, "key": part.key, "spec": part.spec,
         "records": counts["read"], "accepted": counts["accepted"], "rejected": counts["rejected"],

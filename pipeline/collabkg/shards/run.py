@@ -33,7 +33,7 @@ from pathlib import Path
 
 from collabkg.files import sha256
 from collabkg.parallel import default_jobs, ordered_map
-from collabkg.store import _nquads
+from collabkg.store import nquads
 from collabkg.shards.mapper import KEY_BUCKETS, gz, map_partition, part_paths, read_bucket, write_atomic
 from collabkg.shards.partitions import RANGE_BYTES, plan
 from collabkg.validation.service import _is_record_graph
@@ -211,7 +211,7 @@ def map_inputs(paths, out, *, base: str | None = None, scheduler: str | None = N
             vocab.setdefault(line)
     vocab_shard = None
     if vocab_graph and vocab:
-        data = _nquads(b"".join(vocab), vocab_graph)
+        data = nquads(b"".join(vocab), vocab_graph)
         dst = outp / SHARDS / VOCABULARY
         write_atomic(dst, gz(data))
         vocab_shard = {"file": f"{SHARDS}/{VOCABULARY}", "graph": vocab_graph, "triples": data.count(b"\n"),
