@@ -56,8 +56,18 @@ def _build(inputs, path: Path, once: bool, jobs: int):
 
 @pytest.fixture(scope="module")
 def both(inputs, tmp_path_factory):
+    """A first build (its spool loaded in parts of 4 MB, not one: the cuts between parts and the
+    superseded versions of the corrupted records left out are compared too) and a per-batch one."""
+    from collabkg.importing import first_build
+
     root = tmp_path_factory.mktemp("builds")
-    return _build(inputs, root / "once", True, 2), _build(inputs, root / "batch", False, 2)
+    part = first_build.LOAD_PART_BYTES
+    first_build.LOAD_PART_BYTES = 4 << 20
+    try:
+        once = _build(inputs, root / "once", True, 2)
+    finally:
+        first_build.LOAD_PART_BYTES = part
+    return once, _build(inputs, root / "batch", False, 2)
 
 
 def test_the_corrupted_records_are_rejected_and_their_earlier_versions_kept(both):

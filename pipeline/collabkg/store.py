@@ -266,18 +266,24 @@ class EmbeddedStore(Store):
             raise StoreError(f"{self.location}: write failed, batch not applied: {e}") from None
         return n
 
-    def refill_staging(self, path: Path) -> None:
-        """Replace the staging copy's whole content with the N-Quads file ``path``, in one bulk
-        load into an empty copy (inside :meth:`staged` only). One load into an empty store leaves
-        RocksDB's tables sorted and apart; anything loaded before it would have to be merged."""
+    def empty_staging(self) -> None:
+        """Start the staging copy over, empty (inside :meth:`staged` only). Bulk loads into an
+        empty store leave RocksDB's tables nearly sorted; loaded after other writes, they would
+        have to be merged with them (compacted) before reads are fast."""
         if not self._bulk:
-            raise StoreError(f"{self.location}: refilling a store that is not a staging copy")
+            raise StoreError(f"{self.location}: emptying a store that is not a staging copy")
         staging = _staging_paths(self._path)[0]
+        del self._store
+        shutil.rmtree(staging)
+        self._store = _open(staging, False)
+
+    def bulk_load_nquads(self, data: bytes) -> None:
+        """Bulk-load N-Quads into the staging copy (inside :meth:`staged` only: the loader is not
+        transactional). It releases the GIL: another thread may load while this one works."""
+        if not self._bulk:
+            raise StoreError(f"{self.location}: bulk loading outside a staging copy")
         try:
-            del self._store
-            shutil.rmtree(staging)
-            self._store = _open(staging, False)
-            self._store.bulk_load(path=str(path), format=ox.RdfFormat.N_QUADS)
+            self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
         except OSError as e:
             raise StoreError(f"{self.location}: write failed: {e}") from None
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -33,6 +34,9 @@ from collabkg.records import RecordError
 from collabkg.validation.results import RecordReport
 from collabkg.validation.service import ImportValidator, focus_graphs, store_results
 
+# N-Quads per bulk load (~280,000 quads): the loader's memory grows with a part (~0.5 KB a quad),
+# and every part loaded after the first leaves tables to merge (compact) before reads are fast.
+LOAD_PART_BYTES = 64 << 20
 MAX_ROUNDS = 5  # validation rounds: a round after the first only checks descriptions put back
 
 
@@ -68,9 +72,7 @@ class FirstBuild:
         self.earlier: dict[str, list[tuple[int, bytes]]] = {}  # own graph -> superseded versions
         self.entities: dict[str, list[_Version]] = {}  # entity graph -> its distinct descriptions, in order
         self._out: set[int] = set()  # numbers of the rejected versions
-        # What the staging copy holds already (the ontology) goes into the spool too: the whole
-        # copy is then refilled by one load.
-        self._spool = _Spool(Path(store.local_path()).parent, ox.serialize(store.quads(), format=ox.RdfFormat.N_QUADS))
+        self._spool = _Spool(store)
 
     # --- write ---------------------------------------------------------------------------------
 
@@ -96,17 +98,22 @@ class FirstBuild:
             n += new_vocab_lines(m, vocab_written, vocab)[0]
         for g, lines in vocab.items():
             self._spool.put(None, b"".join(lines), g)
+        self._spool.ship()
         return n
 
     def finish_writes(self) -> int:
-        """Add every entity graph's latest description to the spool and load it all at once (one
-        load is faster than many, and leaves nothing to compact). Returns the entity triples written."""
+        """Add every entity graph's latest description to the spool and wait until all of it is
+        loaded. Returns the entity triples written."""
         n = 0
         for g, versions in self.entities.items():
             self._spool.put(None, versions[-1].nt, g)
             n += versions[-1].nt.count(b"\n")
-        self._spool.load_into(self.store)
+        self._spool.finish()
         return n
+
+    def close(self) -> None:
+        """Stop the loader (after a failure elsewhere: the staging copy is then discarded)."""
+        self._spool.close()
 
     # --- validate ------------------------------------------------------------------------------
 
@@ -178,18 +185,28 @@ class FirstBuild:
 
 
 class _Spool:
-    """The N-Quads of a first build, gathered in a file beside the store and bulk-loaded at once.
+    """The N-Quads of a first build: gathered in a file beside the store, and bulk-loaded into the
+    emptied staging copy by a thread, a part (at least :data:`LOAD_PART_BYTES`) as soon as it is
+    complete, while the workers read on (Oxigraph's loader releases the GIL).
 
-    A record's own graph is one span of the file: a record stated again supersedes its span
-    (taken back as N-Triples, left out of the load)."""
+    A record's own graph is one span of the file. A record stated again supersedes its span: the
+    span is left out of its part, or, if already handed to the loader, its graph is emptied before
+    the next part is loaded."""
 
-    def __init__(self, folder: Path, start: bytes = b""):
-        fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=folder)
+    def __init__(self, store):
+        self.store = store
+        fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=Path(store.local_path()).parent)
         self.path = Path(name)
         self._file = os.fdopen(fd, "w+b")
-        self._file.write(start)
         self._spans: dict[str, tuple[int, int]] = {}  # own graph -> (offset, length) of its lines
-        self._dead: list[tuple[int, int]] = []
+        self._dead: list[tuple[int, int]] = []  # superseded spans not handed to the loader yet
+        self._shipped = 0  # bytes of the file handed to the loader
+        self._loader = ThreadPoolExecutor(1, thread_name_prefix="collabkg-loader")
+        self._tasks: list[Future] = []
+        # What the staging copy holds already (the ontology) is loaded again, first.
+        start = ox.serialize(store.quads(), format=ox.RdfFormat.N_QUADS)
+        store.empty_staging()
+        self._file.write(start)
 
     def put(self, own_graph: str | None, nt: bytes, graph: str | None = None) -> None:
         """Append ``nt`` as N-Quads of ``own_graph`` (a record's graph, found again by
@@ -202,37 +219,46 @@ class _Spool:
         self._file.write(data)
 
     def take_back(self, own_graph: str) -> bytes:
-        """The N-Triples of a record's graph as spooled; its span is left out of the load."""
+        """The N-Triples of a record's graph as spooled; that version will not be in the store."""
         span = self._spans.pop(own_graph, None)
         if span is None:
             return b""
-        self._dead.append(span)
-        end = self._file.tell()
-        self._file.seek(span[0])
-        data = self._file.read(span[1])
-        self._file.seek(end)
+        self._file.flush()
+        data = os.pread(self._file.fileno(), span[1], span[0])
+        if span[0] < self._shipped:
+            self._tasks.append(self._loader.submit(self.store.replace_graphs_ntriples, {own_graph: b""}))
+        else:
+            self._dead.append(span)
         return ntriples(data, own_graph)
 
-    def load_into(self, store) -> None:
-        """Refill the staging ``store`` with what is live, then remove the file."""
+    def ship(self, final: bool = False) -> None:
+        """Hand what is written (a line end, between batches) to the loader once it makes a part,
+        or at all when ``final``."""
+        end = self._file.tell()
+        if end - self._shipped < LOAD_PART_BYTES and not (final and end > self._shipped):
+            return
+        self._file.flush()
+        self._tasks.append(self._loader.submit(self._load, self._shipped, end, sorted(self._dead)))
+        self._shipped, self._dead = end, []
+
+    def _load(self, start: int, end: int, dead: list[tuple[int, int]]) -> None:
+        parts = []
+        for skip, length in dead + [(end, 0)]:  # the live stretches between superseded spans
+            parts.append(os.pread(self._file.fileno(), skip - start, start))
+            start = skip + length
+        self.store.bulk_load_nquads(b"".join(parts))
+
+    def finish(self) -> None:
+        """Load the rest, wait for every load (raising what failed), remove the file."""
         try:
-            self._file.flush()
-            if self._dead:  # rare (a record twice in one import): copy the live spans
-                self._file.seek(0)
-                live = tempfile.NamedTemporaryFile(prefix=".spool-", suffix=".nq", dir=self.path.parent, delete=False)
-                with live:
-                    pos = 0
-                    for start, length in sorted(self._dead):
-                        live.write(self._file.read(start - pos))
-                        self._file.seek(start + length)
-                        pos = start + length
-                    live.write(self._file.read())
-                self._file.close()
-                self.path.unlink()
-                self.path = Path(live.name)
-            else:
-                self._file.close()
-            store.refill_staging(self.path)
+            self.ship(final=True)
+            for task in self._tasks:
+                task.result()
         finally:
-            self._file.close()
-            self.path.unlink(missing_ok=True)
+            self.close()
+
+    def close(self) -> None:
+        """Stop loading (what is being loaded finishes) and remove the file."""
+        self._loader.shutdown(wait=True, cancel_futures=True)
+        self._file.close()
+        self.path.unlink(missing_ok=True)

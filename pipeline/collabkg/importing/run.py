@@ -133,29 +133,34 @@ def ingest(
         st["write"] += time.perf_counter() - t
         batch.clear()
 
-    with _progress(progress, paths) as advance:
-        for result in ordered_map(stages.read_and_map, job_list, workers):
-            st["read"] += result.read_seconds
-            st["map"] += result.map_seconds
-            if result.input_error:
-                summary.input_errors.append(result.input_error)
-            for item in result.items:
-                summary.read += 1
-                advance()
-                if isinstance(item, RecordError):
-                    summary.rejected_records += 1
-                    reject(item)
-                    continue
-                for w in item.warnings:
-                    summary.record_warnings.append(w)
-                    summary.warnings[_warning_kind(w)] += 1
-                    print(w, file=err)
-                if item.graph in batch:
-                    flush()  # validate and write the earlier one first: the later one then replaces it
-                batch[item.graph] = item
-                if len(batch) >= BATCH_RECORDS:
-                    flush()
-        flush()
+    try:
+        with _progress(progress, paths) as advance:
+            for result in ordered_map(stages.read_and_map, job_list, workers):
+                st["read"] += result.read_seconds
+                st["map"] += result.map_seconds
+                if result.input_error:
+                    summary.input_errors.append(result.input_error)
+                for item in result.items:
+                    summary.read += 1
+                    advance()
+                    if isinstance(item, RecordError):
+                        summary.rejected_records += 1
+                        reject(item)
+                        continue
+                    for w in item.warnings:
+                        summary.record_warnings.append(w)
+                        summary.warnings[_warning_kind(w)] += 1
+                        print(w, file=err)
+                    if item.graph in batch:
+                        flush()  # validate and write the earlier one first: the later one then replaces it
+                    batch[item.graph] = item
+                    if len(batch) >= BATCH_RECORDS:
+                        flush()
+            flush()
+    except BaseException:
+        if once is not None:
+            once.close()  # its loader stops before the staging copy is discarded
+        raise
     if once is not None:
         t = time.perf_counter()
         summary.triples_written += once.finish_writes()
