@@ -2,6 +2,11 @@
 once over the whole staging store (the compiled checks, on every core), then take the rejected
 records out before the swap.
 
+Writing: the records' N-Quads go to a spool file beside the store; a loader thread bulk-loads it
+into the emptied staging copy part by part while the workers read on, and the shared entities
+(each in its latest description) last. Bulk loads into an empty store, in few large parts, leave
+little to compact before validation reads the store.
+
 ``ingest`` into a store that already holds records validates each batch against the store
 (:func:`collabkg.importing.stages.validate`). A first build has nothing to validate against until
 everything is in, and one pass of the compiled checks over the loaded data costs less than a pass
@@ -28,6 +33,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from collabkg.errors import StoreError
 from collabkg.importing.stages import Mapped, new_vocab_lines
 from collabkg.store import nquads, ntriples
 from collabkg.records import RecordError
@@ -195,7 +201,11 @@ class _Spool:
 
     def __init__(self, store):
         self.store = store
-        fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=Path(store.local_path()).parent)
+        folder = Path(store.local_path()).parent
+        try:
+            fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=folder)
+        except OSError as e:
+            raise StoreError(f"{folder}: cannot write the import's spool file: {e.strerror or e}") from None
         self.path = Path(name)
         self._file = os.fdopen(fd, "w+b")
         self._spans: dict[str, tuple[int, int]] = {}  # own graph -> (offset, length) of its lines
@@ -216,7 +226,10 @@ class _Spool:
         data = nquads(nt, own_graph or graph)
         if own_graph is not None:
             self._spans[own_graph] = (self._file.tell(), len(data))
-        self._file.write(data)
+        try:
+            self._file.write(data)
+        except OSError as e:  # e.g. the disk is full: the staging copy is discarded, the store stays as it was
+            raise StoreError(f"{self.path}: cannot write the import's spool file: {e.strerror or e}") from None
 
     def take_back(self, own_graph: str) -> bytes:
         """The N-Triples of a record's graph as spooled; that version will not be in the store."""
