@@ -215,18 +215,22 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, *, validate_o
     load_ontology(store)
     inputs = list(paths) if paths else bundled_inputs()
     kwargs["enrich"] = False
+
+    def enrich(summary: ImportSummary) -> ImportSummary:
+        t = time.perf_counter()
+        stages.enrich(store, kwargs.get("base"))
+        summary.stages["enrich"] += time.perf_counter() - t
+        summary.seconds += time.perf_counter() - t
+        return summary
+
     if not store.has_records():
         with store.staged():
             once = store.in_staging and validate_once is not False
-            summary = ingest(store, inputs, validate_once=once, **kwargs)
+            # Enriched in the staging copy (its fast writes): records and derived graphs replace the store together.
+            summary = enrich(ingest(store, inputs, validate_once=once, **kwargs))
         summary.store = store.location
-    else:
-        summary = ingest(store, inputs, **kwargs)
-    t = time.perf_counter()
-    stages.enrich(store, kwargs.get("base"))
-    summary.stages["enrich"] += time.perf_counter() - t
-    summary.seconds += summary.stages["enrich"]
-    return summary
+        return summary
+    return enrich(ingest(store, inputs, **kwargs))
 
 
 def class_counts(store: Store) -> dict[str, int]:
