@@ -234,9 +234,12 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, *, validate_o
 
 
 def class_counts(store: Store) -> dict[str, int]:
+    """Instances per class in the records' and derived graphs (not the ontology's)."""
+    # The ontology graphs named one by one: a term comparison per row, where a string test on
+    # every graph IRI took ten times as long.
+    ontology = ", ".join(f"<{ONTOLOGY_GRAPH}{ttl.stem}>" for ttl in sorted(ontology_dir().glob("*.ttl")))
     rows = store.query(
-        "SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE { GRAPH ?g { ?s a ?c } "
-        f"FILTER(!STRSTARTS(STR(?g), '{ONTOLOGY_GRAPH}')) }} GROUP BY ?c ORDER BY ?c"
+        f"SELECT ?c (COUNT(DISTINCT ?s) AS ?n) WHERE {{ GRAPH ?g {{ ?s a ?c }} FILTER(?g NOT IN ({ontology})) }} GROUP BY ?c ORDER BY ?c"
     )
     return {r["c"].value: int(r["n"].value) for r in rows}
 
