@@ -310,17 +310,23 @@ def has_institutions(store: Store) -> bool:
 
 
 def read_organisations(store: Store) -> tuple[list[Named], list[Named]]:
+    """All organisations and all institutions, sorted."""
     orgs = {
         Named(r["o"].value, r["n"].value, _iso2(r["c"]), _val(r["r"]))
         for r in _rows(store, """SELECT DISTINCT ?o ?n ?c ?r WHERE { ?o a ckg:Organisation ; ckg:legalName ?n .
             OPTIONAL { ?o ckg:country ?c } OPTIONAL { ?o ckg:ror ?r } }""")
     }
+    return sorted(orgs, key=lambda x: (x.iri, x.name)), read_institutions(store)
+
+
+def read_institutions(store: Store) -> list[Named]:
+    """All institutions, sorted."""
     insts = {
         Named(r["i"].value, r["n"].value, _iso2(r["c"]), _val(r["r"]))
         for r in _rows(store, """SELECT DISTINCT ?i ?n ?c ?r WHERE { ?i a ckg:Institution ; ckg:displayName ?n .
             OPTIONAL { ?i ckg:country ?c } OPTIONAL { ?i ckg:ror ?r } }""")
     }
-    return sorted(orgs, key=lambda x: (x.iri, x.name)), sorted(insts, key=lambda x: (x.iri, x.name))
+    return sorted(insts, key=lambda x: (x.iri, x.name))
 
 
 def read_authors(store: Store) -> list[Author]:
@@ -390,7 +396,8 @@ def written_organisations(store: Store, written: dict[str, set[str]]) -> set[str
 
 def organisation_links(store: Store, changed: set[str] | None, old: list[Link]) -> list[Link]:
     """All organisation links (``changed`` None), or ``old`` with the links of the pairs that the
-    ``changed`` organisations can move re-derived (see the module docstring)."""
+    ``changed`` organisations can move re-derived (see the module docstring). Both read every
+    organisation (names are counted over all of them); the incremental one pairs fewer."""
     if not has_institutions(store):  # every organisation link goes to an institution: none, no reading
         return []
     orgs, insts = read_organisations(store)
