@@ -229,9 +229,11 @@ class Changes:
     def __init__(self, store):
         self.store = store
         self.graphs: set[str] = set()
+        self.vocabulary = False  # lines added to an add-only vocabulary graph (no mapper writes any now)
 
     def note(self, batch: list[Mapped]) -> None:
         """Remember the graphs of a batch about to be written whose content it changes."""
+        self.vocabulary = self.vocabulary or any(m.vocab for m in batch)
         self.graphs.update(m.graph for m in batch)
         entities = {g: nt for m in batch for g, nt in m.entities if g not in self.graphs}  # the latest wins
         self.graphs.update(differing(self.store, entities))
@@ -257,7 +259,7 @@ def enrich(store, base: str | None = None, changed: Changes | None = None) -> di
     store. Otherwise (an ingest into a store whose derived graphs were up to date): each re-derives
     only what the written graphs can change (the rule is in each module's docstring) and gives the
     same graphs as a full recompute."""
-    if changed is None:
+    if changed is None or changed.vocabulary:  # an add-only graph's additions are not tracked: all
         stats = dict(linking.link_sources(store, base=base) or {})
         stats.update({f"themes {k}": v for k, v in (themes.assign_themes(store, base=base) or {}).items()})
         stats.update(shortcuts.derive_shortcuts(store, base=base))
