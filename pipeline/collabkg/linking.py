@@ -1,6 +1,6 @@
 """Links between nodes that are the same body or person, written after an import.
 
-Two kinds, each in its own named graph (replaced as a whole on every run):
+Two kinds, each in its own named graph:
 
 * ``<base>graph/links/cordis-openalex``: CORDIS organisations ↔ OpenAlex institutions, asserted
   as ``owl:sameAs`` only on strong evidence (:func:`match_organisations` states the rule): an equal
@@ -18,6 +18,21 @@ Two kinds, each in its own named graph (replaced as a whole on every run):
 
 Every link is also described by a ``ckg:LinkProposal`` (a reified ``rdf:Statement``) carrying the
 evidence in words and a score, so a person can review it.
+
+What is recomputed when: ``build``, ``load`` and a first import recompute the three graphs from
+the whole store (:func:`link_sources`). After an ``ingest`` into a store that held records
+(:func:`update_links`):
+
+* organisation links: if an institution was written, all of them (an institution can change any
+  organisation's links, and the uniqueness of a name on the institutions' side); else, if
+  organisations were written with a new content (their graph holds their address too), only the links of a
+  pair with one of those organisations or with an institution one of them is or was linked to
+  (that is all a changed organisation can move: rule 2 counts organisations per name, and an
+  equal name stops rule 3 for that institution), the others kept; else they are kept;
+* person links: match_persons clusters authors globally, so if a person, an authorship, a work
+  or an institution was written, all of them; else they are kept.
+
+If none of the link graphs exists (never derived), all are derived.
 """
 from __future__ import annotations
 
@@ -26,6 +41,7 @@ import re
 import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
+from functools import lru_cache
 from decimal import Decimal
 from itertools import combinations
 
@@ -60,6 +76,7 @@ _GENERIC = set(
 )
 
 
+@lru_cache(maxsize=1 << 18)
 def name_tokens(name: str) -> tuple[str, ...]:
     """Normalised word sequence of a name: accents, case, punctuation (U+2010 hyphens too),
     parenthesised qualifiers and function words removed; foreign forms of common words folded."""
@@ -115,7 +132,8 @@ def _framed(org: tuple[str, ...], inst: tuple[str, ...]) -> tuple[tuple[str, ...
     return None
 
 
-def match_organisations(orgs: list[Named], insts: list[Named], cities: dict[str, str] | None = None) -> list[Link]:
+def match_organisations(orgs: list[Named], insts: list[Named], cities: dict[str, str] | None = None,
+                        only: tuple[set[str], set[str]] | None = None) -> list[Link]:
     """Links from CORDIS organisations to OpenAlex institutions (pure: no store).
 
     ``owl:sameAs`` (score 1), strong evidence only:
@@ -132,8 +150,13 @@ def match_organisations(orgs: list[Named], insts: list[Named], cities: dict[str,
     ``skos:closeMatch`` candidates (score < 1, never stated as links, see :func:`link_sources`):
     an equal name shared by several organisations or institutions (0.8); the institution's name
     as a contiguous part of the legal name otherwise (0.6).
+
+    ``only`` = (organisation IRIs, institution IRIs): just the links of a pair with one of those
+    organisations or one of those institutions, judged against all of ``orgs`` and ``insts`` (the
+    same links as the whole run, restricted to those pairs).
     """
     cities = cities or {}
+    only_orgs, only_insts = only if only is not None else (None, None)
     links: list[Link] = []
     by_ror = defaultdict(list)
     for o in orgs:
@@ -152,7 +175,16 @@ def match_organisations(orgs: list[Named], insts: list[Named], cities: dict[str,
             inst_keys[(i.country, frozenset(name_tokens(i.name)))].add(i.iri)
     done: set[tuple[str, str]] = set()
 
+    if only_orgs is not None:
+        # Outside the chosen institutions, only the chosen organisations are paired (rule 3's loop).
+        chosen_by_country: dict[str, list[Named]] = defaultdict(list)
+        for o in orgs:
+            if o.country and o.iri in only_orgs:
+                chosen_by_country[o.country].append(o)
+
     def add(o: Named, i: Named, pred: str, score: str, why: str) -> None:
+        if only_orgs is not None and o.iri not in only_orgs and i.iri not in only_insts:
+            return
         if (o.iri, i.iri) not in done:
             done.add((o.iri, i.iri))
             links.append(Link(o.iri, pred, i.iri, Decimal(score), why))
@@ -179,7 +211,8 @@ def match_organisations(orgs: list[Named], insts: list[Named], cities: dict[str,
         if len(toks) > 1 and toks[-1] == "university":
             variants.add(("university",) + toks[:-1])
         acronym = _acronym(i.name)
-        for o in orgs_by_country.get(i.country, []):
+        pool = orgs_by_country if only_orgs is None or i.iri in only_insts else chosen_by_country
+        for o in pool.get(i.country, []):
             ot = org_tokens[o.iri]
             frames = [f for v in variants if (f := _framed(ot, v)) is not None]
             if not frames:
@@ -277,17 +310,23 @@ def has_institutions(store: Store) -> bool:
 
 
 def read_organisations(store: Store) -> tuple[list[Named], list[Named]]:
+    """All organisations and all institutions, sorted."""
     orgs = {
         Named(r["o"].value, r["n"].value, _iso2(r["c"]), _val(r["r"]))
         for r in _rows(store, """SELECT DISTINCT ?o ?n ?c ?r WHERE { ?o a ckg:Organisation ; ckg:legalName ?n .
             OPTIONAL { ?o ckg:country ?c } OPTIONAL { ?o ckg:ror ?r } }""")
     }
+    return sorted(orgs, key=lambda x: (x.iri, x.name)), read_institutions(store)
+
+
+def read_institutions(store: Store) -> list[Named]:
+    """All institutions, sorted."""
     insts = {
         Named(r["i"].value, r["n"].value, _iso2(r["c"]), _val(r["r"]))
         for r in _rows(store, """SELECT DISTINCT ?i ?n ?c ?r WHERE { ?i a ckg:Institution ; ckg:displayName ?n .
             OPTIONAL { ?i ckg:country ?c } OPTIONAL { ?i ckg:ror ?r } }""")
     }
-    return sorted(orgs, key=lambda x: (x.iri, x.name)), sorted(insts, key=lambda x: (x.iri, x.name))
+    return sorted(insts, key=lambda x: (x.iri, x.name))
 
 
 def read_authors(store: Store) -> list[Author]:
@@ -338,15 +377,76 @@ def link_triples(links: list[Link], graph: str, state: bool = True) -> list[ox.T
     return out
 
 
+def stored_links(store: Store, graph: str) -> list[Link]:
+    """The links a link graph holds now, read back from their ckg:LinkProposal descriptions."""
+    rows = _rows(store, f"""SELECT ?s ?p ?o ?score ?ev WHERE {{ GRAPH <{graph}> {{ ?n a ckg:LinkProposal ;
+        rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; ckg:linkScore ?score ; ckg:linkEvidence ?ev }} }}""")
+    return [Link(r["s"].value, r["p"].value, r["o"].value, Decimal(r["score"].value), r["ev"].value) for r in rows]
+
+
+def written_organisations(store: Store, written: dict[str, set[str]]) -> set[str]:
+    """Organisations written, or whose address node was written (``written``: subjects by class)."""
+    orgs = set(written.get("Organisation", ()))
+    addresses = sorted(written.get("Address", ()))
+    for i in range(0, len(addresses), 1000):
+        values = " ".join(f"<{a}>" for a in addresses[i : i + 1000])
+        orgs.update(r["o"].value for r in _rows(store, f"SELECT DISTINCT ?o WHERE {{ VALUES ?a {{ {values} }} ?o ckg:address ?a ; a ckg:Organisation }}"))
+    return orgs
+
+
+def organisation_links(store: Store, changed: set[str] | None, old: list[Link]) -> list[Link]:
+    """All organisation links (``changed`` None), or ``old`` with the links of the pairs that the
+    ``changed`` organisations can move re-derived (see the module docstring). Both read every
+    organisation (names are counted over all of them); the incremental one pairs fewer."""
+    if not has_institutions(store):  # every organisation link goes to an institution: none, no reading
+        return []
+    orgs, insts = read_organisations(store)
+    cities = read_cities(store)
+    if changed is None:
+        return match_organisations(orgs, insts, cities=cities)
+    first = match_organisations(orgs, insts, cities=cities, only=(changed, set()))
+    touched = {ln.object for ln in old + first if ln.subject in changed}
+    kept = [ln for ln in old if ln.subject not in changed and ln.object not in touched]
+    return kept + match_organisations(orgs, insts, cities=cities, only=(changed, touched))
+
+
+PERSON_INPUTS = ("Person", "Authorship", "Work", "Institution")
+
+
+def update_links(store: Store, written: dict[str, set[str]], base: str | None = None) -> dict[str, int]:
+    """After an ingest (``written``: the subjects it wrote, by class), re-derive only the links the
+    module docstring's rule says can have changed; return the number of links per graph rewritten
+    and ``"organisations re-linked"`` (-1: all)."""
+    iris = IRIs(base)
+    org_graph, candidate_graph = iris.graph("links", "cordis-openalex"), iris.graph("links", "cordis-openalex-candidates")
+    person_graph = iris.graph("links", "openalex-persons")
+    if not any(store.has_graph(g) for g in (org_graph, candidate_graph, person_graph)):
+        return {**link_sources(store, base), "organisations re-linked": -1}
+    graphs, stats = [], {}
+    changed = None if written.get("Institution") else written_organisations(store, written)
+    if changed is None or changed:
+        old = [] if changed is None else stored_links(store, org_graph) + stored_links(store, candidate_graph)
+        found = organisation_links(store, changed, old)
+        graphs += [(org_graph, link_triples([ln for ln in found if ln.predicate == SAME_AS], org_graph)),
+                   (candidate_graph, link_triples([ln for ln in found if ln.predicate != SAME_AS], candidate_graph, state=False))]
+        stats.update({org_graph: sum(ln.predicate == SAME_AS for ln in found), candidate_graph: sum(ln.predicate != SAME_AS for ln in found)})
+    stats["organisations re-linked"] = -1 if changed is None else len(changed)
+    if any(written.get(k) for k in PERSON_INPUTS):
+        person_links = match_persons(read_authors(store))
+        graphs.append((person_graph, link_triples(person_links, person_graph)))
+        stats[person_graph] = len(person_links)
+    if graphs:
+        store.replace_graphs(graphs)
+    return stats
+
+
 def link_sources(store: Store, base: str | None = None) -> dict[str, int]:
     """Recompute both link graphs from what the store holds; return the number of links per graph."""
     iris = IRIs(base)
     org_graph = iris.graph("links", "cordis-openalex")
     candidate_graph = iris.graph("links", "cordis-openalex-candidates")
     person_graph = iris.graph("links", "openalex-persons")
-    found = []
-    if has_institutions(store):  # every organisation link goes to an institution: none, no reading
-        found = match_organisations(*read_organisations(store), cities=read_cities(store))
+    found = organisation_links(store, None, [])
     org_links = [ln for ln in found if ln.predicate == SAME_AS]
     candidates = [ln for ln in found if ln.predicate != SAME_AS]
     person_links = match_persons(read_authors(store))

@@ -3,8 +3,17 @@
 ``<base>graph/derived/project-countries`` holds ``?project ckg:participantCountry ?country``: the
 distinct countries of the organisations taking part in each CORDIS project (any role), derived
 from the participations (``ckg:project``, ``ckg:organisation``) and the organisations'
-``ckg:country``. Nothing new is said: the same pairs follow from those three properties. The
-graph is replaced as a whole on every run, like the links and themes.
+``ckg:country``. Nothing new is said: the same pairs follow from those three properties.
+
+What is recomputed when: ``build``, ``load`` and a first import derive the whole graph
+(:func:`derive_shortcuts`). After an ``ingest`` into a store that held records
+(:func:`update_shortcuts`), only the pairs of the projects the import can have changed are
+re-derived: the projects written, plus every project with a participation of an organisation
+whose graph (with its address) was written with a content other than it held (its country may
+have changed; ``stages.Changes``). Those projects' old pairs
+are dropped and their new pairs added, the rest of the graph kept, in one ``replace_graphs``
+(one transaction; on the embedded store a diff: only the changed pairs are deleted and inserted).
+If the graph is absent (never derived), it is derived whole.
 
 Why it exists: the country questions (collaboration network, partner countries, country pairs)
 all start from (project, country) pairs. Computed inside a query, they join every participation
@@ -36,6 +45,71 @@ PAIRS = """SELECT DISTINCT ?project ?country WHERE {
 def project_countries(store: Store) -> set[tuple[ox.NamedNode, ox.NamedNode]]:
     """The distinct (project, country) pairs of the store's participations."""
     return {(r["project"], r["country"]) for r in store.query(sparql_prefixes() + PAIRS)}
+
+
+# The pairs of given projects (a VALUES block): one index lookup per participation of those projects.
+PAIRS_OF = """SELECT DISTINCT ?project ?country WHERE {
+  VALUES ?project { %s }
+  ?participation ckg:project ?project ; ckg:organisation ?org .
+  ?org ckg:country ?country
+  FILTER (isIRI(?country))
+}"""
+
+
+def _values(iris) -> str:
+    return " ".join(f"<{i}>" for i in sorted(iris))
+
+
+def projects_of(store: Store, organisations: set[str], chunk: int = 1000) -> set[str]:
+    """The projects with a participation of one of ``organisations``."""
+    out: set[str] = set()
+    orgs = sorted(organisations)
+    for i in range(0, len(orgs), chunk):
+        q = f"SELECT DISTINCT ?p WHERE {{ VALUES ?o {{ {_values(orgs[i:i + chunk])} }} ?x ckg:organisation ?o ; ckg:project ?p FILTER(isIRI(?p)) }}"
+        out.update(r["p"].value for r in store.query(sparql_prefixes() + q))
+    return out
+
+
+def pairs_of(store: Store, projects: set[str], chunk: int = 1000) -> set[tuple[ox.NamedNode, ox.NamedNode]]:
+    """The distinct (project, country) pairs of ``projects`` only."""
+    out: set[tuple[ox.NamedNode, ox.NamedNode]] = set()
+    ps = sorted(projects)
+    for i in range(0, len(ps), chunk):
+        out.update((r["project"], r["country"]) for r in store.query(sparql_prefixes() + PAIRS_OF % _values(ps[i:i + chunk])))
+    return out
+
+
+def stored_pairs(store: Store, graph: str) -> set[tuple[ox.NamedNode, ox.NamedNode]]:
+    """The pairs the derived graph holds now."""
+    q = f"SELECT ?p ?c WHERE {{ GRAPH <{graph}> {{ ?p ckg:participantCountry ?c }} }}"
+    return {(r["p"], r["c"]) for r in store.query(sparql_prefixes() + q)}
+
+
+def update_shortcuts(store: Store, written: dict[str, set[str]], base: str | None = None) -> dict[str, int]:
+    """Re-derive the pairs of the projects written and of the projects of the organisations (or
+    addresses) written (``written``: subjects by class, see ``stages.written_subjects``); keep the
+    other pairs. Returns the graph's number of pairs and ``"projects re-derived"``."""
+    graph = IRIs(base).graph("derived", "project-countries")
+    if not store.has_graph(graph):
+        return {**derive_shortcuts(store, base), "projects re-derived": -1}  # -1: all of them
+    projects = set(written.get("Project", ())) | projects_of(store, changed_organisations(store, written))
+    if not projects:
+        return {"projects re-derived": 0}
+    nodes = {ox.NamedNode(p) for p in projects}
+    pairs = {pc for pc in stored_pairs(store, graph) if pc[0] not in nodes} | pairs_of(store, projects)
+    pred = ckg("participantCountry")
+    store.replace_graphs([(graph, [ox.Triple(p, pred, c) for p, c in pairs])])
+    return {graph: len(pairs), "projects re-derived": len(projects)}
+
+
+def changed_organisations(store: Store, written: dict[str, set[str]]) -> set[str]:
+    """Organisations written, or whose address node was written."""
+    orgs = set(written.get("Organisation", ()))
+    others = sorted(written.get("Address", ()))
+    for i in range(0, len(others), 1000):
+        q = f"SELECT DISTINCT ?o WHERE {{ VALUES ?a {{ {_values(others[i:i + 1000])} }} ?o ckg:address ?a ; a ckg:Organisation }}"
+        orgs.update(r["o"].value for r in store.query(sparql_prefixes() + q))
+    return orgs
 
 
 def derive_shortcuts(store: Store, base: str | None = None) -> dict[str, int]:

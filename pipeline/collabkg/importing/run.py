@@ -84,6 +84,7 @@ def ingest(
     accepted_at: dict[str, str] = {}  # graph -> where its accepted record came from (this run)
     vocab_written: set[bytes] = set()  # shared vocabulary lines already written (this run)
     once = FirstBuild(store, validator, workers) if validate_once else None
+    changes = stages.Changes(store) if once is None and store.has_records() else None  # None: enrich all
 
     def reject(problem: RecordError) -> None:
         summary.rejected.append(problem)
@@ -126,6 +127,8 @@ def ingest(
                 summary.accepted += 1
             accepted_at[m.graph] = m.where
         t = time.perf_counter()
+        if changes is not None:
+            changes.note(ok)
         if once is None:
             summary.triples_written += stages.write(ok, store, vocab_written)
         else:
@@ -173,7 +176,7 @@ def ingest(
             print(dup, file=err)
     if enrich and summary.accepted:
         t = time.perf_counter()
-        stages.enrich(store, base)
+        stages.enrich(store, base, changed=changes)
         st["enrich"] += time.perf_counter() - t
     for msg in summary.input_errors:
         print(msg, file=err)

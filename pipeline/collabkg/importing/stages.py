@@ -21,7 +21,7 @@ import collabkg.shortcuts as shortcuts
 import collabkg.sources as sources
 import collabkg.themes as themes
 from collabkg.mapping import map_ntriples
-from collabkg.namespaces import IRIs
+from collabkg.namespaces import CKG, IRIs
 from collabkg.records import RecordError, RecordWarning, SourceRecord
 from collabkg.sources import InputError, cordis_xml
 from collabkg.validation.batch import NTriplesRecord
@@ -220,12 +220,69 @@ def new_vocab_lines(m: Mapped, vocab_written: set[bytes], add: dict[str, list[by
 # --- enrich ------------------------------------------------------------------------------------------
 
 
-def enrich(store, base: str | None = None) -> dict[str, int]:
+class Changes:
+    """What an ``ingest`` into a store that already held records changed: the record graphs it
+    wrote, and the entity graphs (organisations, fields, persons, works, ...) it wrote with a
+    content other than the one they held (a shared entity restated as it was changes nothing).
+    Fill it with :meth:`note` before each batch is written; pass it to :func:`enrich`."""
+
+    def __init__(self, store):
+        self.store = store
+        self.graphs: set[str] = set()
+        self.vocabulary = False  # lines added to an add-only vocabulary graph (no mapper writes any now)
+
+    def note(self, batch: list[Mapped]) -> None:
+        """Remember the graphs of a batch about to be written whose content it changes."""
+        self.vocabulary = self.vocabulary or any(m.vocab for m in batch)
+        self.graphs.update(m.graph for m in batch)
+        entities = {g: nt for m in batch for g, nt in m.entities if g not in self.graphs}  # the latest wins
+        self.graphs.update(differing(self.store, entities))
+
+
+def differing(store, graphs: dict[str, bytes], chunk: int = 500) -> set[str]:
+    """The graphs of ``graphs`` (IRI → new N-Triples) whose triples in the store are not those."""
+    names = sorted(graphs)
+    old: dict[str, set] = {}
+    for i in range(0, len(names), chunk):
+        values = " ".join(f"<{g}>" for g in names[i : i + chunk])
+        for r in store.query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"):
+            old.setdefault(r["g"].value, set()).add(ox.Triple(r["s"], r["p"], r["o"]))
+    return {g for g in names if old.get(g, set()) != {q.triple for q in ox.parse(graphs[g], format=NT)}}
+
+
+def enrich(store, base: str | None = None, changed: Changes | None = None) -> dict[str, int]:
     """Derived links, themes and shortcuts for what the store holds: organisation ↔ institution
     and split author links (linking.py), the themes graph (themes.py), the project-country pairs
-    the stored queries join on (shortcuts.py). Each recomputes its own graphs from the whole store
-    (they are not incremental yet)."""
-    stats = dict(linking.link_sources(store, base=base) or {})
-    stats.update({f"themes {k}": v for k, v in (themes.assign_themes(store, base=base) or {}).items()})
-    stats.update(shortcuts.derive_shortcuts(store, base=base))
+    the stored queries join on (shortcuts.py).
+
+    ``changed`` None (build, load, a first import): each recomputes its graphs from the whole
+    store. Otherwise (an ingest into a store whose derived graphs were up to date): each re-derives
+    only what the written graphs can change (the rule is in each module's docstring) and gives the
+    same graphs as a full recompute."""
+    if changed is None or changed.vocabulary:  # an add-only graph's additions are not tracked: all
+        stats = dict(linking.link_sources(store, base=base) or {})
+        stats.update({f"themes {k}": v for k, v in (themes.assign_themes(store, base=base) or {}).items()})
+        stats.update(shortcuts.derive_shortcuts(store, base=base))
+        return stats
+    written = written_subjects(store, changed.graphs)
+    stats = dict(linking.update_links(store, written, base=base))
+    moved = themes.moved_fields(store, written.get("FieldOfScience", set()))
+    stats.update({f"themes {k}": v for k, v in themes.update_themes(store, written, moved, base=base).items()})
+    stats.update(shortcuts.update_shortcuts(store, written, base=base))
     return stats
+
+
+def written_subjects(store, graphs: set[str], chunk: int = 1000) -> dict[str, set[str]]:
+    """The nodes typed in ``graphs`` by ontology class local name (``"Project"``, ``"Organisation"``,
+    ...), read after the writes. The mappers type every node they describe in the graph that
+    describes it, so these are all the nodes the graphs describe."""
+    out: dict[str, set[str]] = {}
+    names = sorted(graphs)
+    for i in range(0, len(names), chunk):
+        values = " ".join(f"<{g}>" for g in names[i : i + chunk])
+        rows = store.query(f"SELECT DISTINCT ?s ?c WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s a ?c }} FILTER(isIRI(?s)) }}")
+        for r in rows:
+            c = r["c"].value
+            kind = c[len(CKG):] if c.startswith(CKG) else ""
+            out.setdefault(kind, set()).add(r["s"].value)
+    return out
