@@ -51,9 +51,15 @@ class Store(ABC):
     def graph_names(self) -> set[str]:
         ...
 
-    def replace_graphs_ntriples(self, graphs: dict[str, bytes], add: dict[str, bytes] | None = None) -> int:
+    def replace_graphs_ntriples(self, graphs: dict[str, bytes], add: dict[str, bytes] | None = None,
+                                changed: set[str] | None = None) -> int:
         """:meth:`replace_graphs` with each graph's content as N-Triples bytes (what the importer's
-        workers produce). Implementations may load the bytes natively; this default parses them."""
+        workers produce). Implementations may load the bytes natively; this default parses them.
+        ``changed``, when given, gets the graphs of ``graphs`` whose content the write changes
+        (here: all of them)."""
+        if changed is not None:
+            changed.update(graphs)
+
         def parsed(nt: bytes):
             return [q.triple for q in ox.parse(nt, format=ox.RdfFormat.N_TRIPLES)] if nt else []
 
@@ -165,19 +171,25 @@ def _diff_update_lines(store: ox.Store, graphs, add, existing: set[str]) -> str:
     return " ;\n".join(parts)
 
 
-def _diff_update_nt(store: ox.Store, graphs: dict[str, bytes], add: dict[str, bytes], existing: set[str]) -> str:
+def _diff_update_nt(store: ox.Store, graphs: dict[str, bytes], add: dict[str, bytes], existing: set[str],
+                    names: set[str] | None = None) -> str:
     """:func:`_diff_update_lines` from N-Triples bytes: a graph that already holds triples is read
     as N-Triples text by Oxigraph (one call per graph, no term objects; the same lines as
-    :func:`_nt`) and compared with its new lines; a new graph's bytes go into the update as they are."""
+    :func:`_nt`) and compared with its new lines; a new graph's bytes go into the update as they are.
+    ``names``, when given, gets the graphs whose content changes."""
     changed, fresh = [], []
     for g, nt in graphs.items():
         if g not in existing:
             if nt:
                 fresh.append(f"GRAPH <{g}> {{\n" + nt.decode("utf-8") + "}")
+                if names is not None:
+                    names.add(g)
             continue
         old = store.dump(format=ox.RdfFormat.N_TRIPLES, from_graph=ox.NamedNode(g))
         if old != nt and set(old.splitlines()) != set(nt.splitlines()):  # most restated entities are unchanged
             changed.append((g, set(nt.decode("utf-8").splitlines())))
+            if names is not None:
+                names.add(g)
     update = _diff_update_lines(store, changed, [(g, nt.decode("utf-8").splitlines()) for g, nt in add.items()], existing)
     if not fresh:
         return update
@@ -240,20 +252,23 @@ class EmbeddedStore(Store):
             raise StoreError(f"{self.location}: write failed, batch not applied: {e}") from None
         return n
 
-    def replace_graphs_ntriples(self, graphs, add=None):
+    def replace_graphs_ntriples(self, graphs, add=None, changed=None):
         """Native path: N-Quads bytes straight into Oxigraph's loader (one transaction; inside
         :meth:`staged`, the bulk loader), no Python object per term. Graphs that already hold
-        triples go through :meth:`replace_graphs` (a diff: unchanged graphs cost nothing)."""
+        triples go through one UPDATE with the difference (unchanged graphs cost nothing, and are
+        not in ``changed``)."""
         add = add or {}
         n = sum(nt.count(b"\n") for nt in graphs.values()) + sum(nt.count(b"\n") for nt in add.values())
         try:
             existing = [g for g in graphs if self._store.contains_named_graph(ox.NamedNode(g))]
             if existing and not self._bulk:
                 # Some graphs already hold triples: one UPDATE with the difference.
-                update = _diff_update_nt(self._store, graphs, add, set(existing))
+                update = _diff_update_nt(self._store, graphs, add, set(existing), changed)
                 if update:
                     self._store.update(update)
                 return n
+            if changed is not None:
+                changed.update(graphs)
             for g in existing:  # staging copy (all-or-nothing as a whole): refill replaced graphs
                 self._store.remove_graph(ox.NamedNode(g))
             data = b"".join(nquads(nt, g) for part in (graphs, add) for g, nt in part.items() if nt)

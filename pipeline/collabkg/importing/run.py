@@ -84,7 +84,7 @@ def ingest(
     accepted_at: dict[str, str] = {}  # graph -> where its accepted record came from (this run)
     vocab_written: set[bytes] = set()  # shared vocabulary lines already written (this run)
     once = FirstBuild(store, validator, workers) if validate_once else None
-    changes = stages.Changes(store) if once is None and store.has_records() else None  # None: enrich all
+    changes = stages.Changes() if once is None and store.has_records() else None  # None: enrich all
 
     def reject(problem: RecordError) -> None:
         summary.rejected.append(problem)
@@ -130,7 +130,7 @@ def ingest(
         if changes is not None:
             changes.note(ok)
         if once is None:
-            summary.triples_written += stages.write(ok, store, vocab_written)
+            summary.triples_written += stages.write(ok, store, vocab_written, changes)
         else:
             summary.triples_written += once.write(ok, vocab_written)
         st["write"] += time.perf_counter() - t

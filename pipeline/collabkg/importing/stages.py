@@ -191,9 +191,10 @@ def validate(batch: list[Mapped], store, validator) -> tuple[list[Mapped], dict[
 # --- write -------------------------------------------------------------------------------------------
 
 
-def write(batch: list[Mapped], store, vocab_written: set[bytes]) -> int:
+def write(batch: list[Mapped], store, vocab_written: set[bytes], changes: Changes | None = None) -> int:
     """Write a batch in one transaction: each record's graph and the entity graphs it describes are
-    replaced; new vocabulary lines are added to the shared vocabulary graph. Returns triples written."""
+    replaced; new vocabulary lines are added to the shared vocabulary graph. Returns triples written;
+    ``changes`` gets the graphs whose content changed."""
     graphs: dict[str, bytes] = {}
     for m in batch:
         graphs[m.graph] = m.own
@@ -202,7 +203,8 @@ def write(batch: list[Mapped], store, vocab_written: set[bytes]) -> int:
     add: dict[str, list[bytes]] = {}
     for m in batch:
         new_vocab_lines(m, vocab_written, add)
-    return store.replace_graphs_ntriples(graphs, {g: b"".join(ls) for g, ls in add.items()})
+    return store.replace_graphs_ntriples(graphs, {g: b"".join(ls) for g, ls in add.items()},
+                                         changed=changes.graphs if changes is not None else None)
 
 
 def new_vocab_lines(m: Mapped, vocab_written: set[bytes], add: dict[str, list[bytes]]) -> tuple[int, int]:
@@ -221,33 +223,18 @@ def new_vocab_lines(m: Mapped, vocab_written: set[bytes], add: dict[str, list[by
 
 
 class Changes:
-    """What an ``ingest`` into a store that already held records changed: the record graphs it
-    wrote, and the entity graphs (organisations, fields, persons, works, ...) it wrote with a
-    content other than the one they held (a shared entity restated as it was changes nothing).
-    Fill it with :meth:`note` before each batch is written; pass it to :func:`enrich`."""
+    """What an ``ingest`` into a store that already held records changed: the graphs whose content
+    its writes changed (record graphs, and the entity graphs of organisations, fields, persons,
+    works ... restated with another content: one restated as it was changes nothing), as the store
+    finds them when it writes (:func:`write`). Pass it to :func:`enrich`."""
 
-    def __init__(self, store):
-        self.store = store
+    def __init__(self):
         self.graphs: set[str] = set()
         self.vocabulary = False  # lines added to an add-only vocabulary graph (no mapper writes any now)
 
     def note(self, batch: list[Mapped]) -> None:
-        """Remember the graphs of a batch about to be written whose content it changes."""
+        """Remember whether a batch about to be written adds to a vocabulary graph."""
         self.vocabulary = self.vocabulary or any(m.vocab for m in batch)
-        self.graphs.update(m.graph for m in batch)
-        entities = {g: nt for m in batch for g, nt in m.entities if g not in self.graphs}  # the latest wins
-        self.graphs.update(differing(self.store, entities))
-
-
-def differing(store, graphs: dict[str, bytes], chunk: int = 500) -> set[str]:
-    """The graphs of ``graphs`` (IRI → new N-Triples) whose triples in the store are not those."""
-    names = sorted(graphs)
-    old: dict[str, set] = {}
-    for i in range(0, len(names), chunk):
-        values = " ".join(f"<{g}>" for g in names[i : i + chunk])
-        for r in store.query(f"SELECT ?g ?s ?p ?o WHERE {{ VALUES ?g {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} }}"):
-            old.setdefault(r["g"].value, set()).add(ox.Triple(r["s"], r["p"], r["o"]))
-    return {g for g in names if old.get(g, set()) != {q.triple for q in ox.parse(graphs[g], format=NT)}}
 
 
 def enrich(store, base: str | None = None, changed: Changes | None = None) -> dict[str, int]:
