@@ -413,23 +413,33 @@ def organisation_links(store: Store, changed: set[str] | None, old: list[Link]) 
 PERSON_INPUTS = ("Person", "Authorship", "Work", "Institution")
 
 
+def _link_graphs(base: str | None) -> tuple[str, str, str]:
+    """The organisation links, the organisation link candidates and the person links graphs."""
+    iris = IRIs(base)
+    return (iris.graph("links", "cordis-openalex"), iris.graph("links", "cordis-openalex-candidates"),
+            iris.graph("links", "openalex-persons"))
+
+
+def _organisation_graphs(found: list[Link], org_graph: str, candidate_graph: str) -> tuple[list, dict[str, int]]:
+    """The two organisation link graphs' contents (stated links, candidates) and their sizes."""
+    org_links = [ln for ln in found if ln.predicate == SAME_AS]
+    candidates = [ln for ln in found if ln.predicate != SAME_AS]
+    return ([(org_graph, link_triples(org_links, org_graph)), (candidate_graph, link_triples(candidates, candidate_graph, state=False))],
+            {org_graph: len(org_links), candidate_graph: len(candidates)})
+
+
 def update_links(store: Store, written: dict[str, set[str]], base: str | None = None) -> dict[str, int]:
     """After an ingest (``written``: the subjects it wrote, by class), re-derive only the links the
     module docstring's rule says can have changed; return the number of links per graph rewritten
     and ``"organisations re-linked"`` (-1: all)."""
-    iris = IRIs(base)
-    org_graph, candidate_graph = iris.graph("links", "cordis-openalex"), iris.graph("links", "cordis-openalex-candidates")
-    person_graph = iris.graph("links", "openalex-persons")
+    org_graph, candidate_graph, person_graph = _link_graphs(base)
     if not any(store.has_graph(g) for g in (org_graph, candidate_graph, person_graph)):
         return {**link_sources(store, base), "organisations re-linked": -1}
     graphs, stats = [], {}
     changed = None if written.get("Institution") else written_organisations(store, written)
     if changed is None or changed:
         old = [] if changed is None else stored_links(store, org_graph) + stored_links(store, candidate_graph)
-        found = organisation_links(store, changed, old)
-        graphs += [(org_graph, link_triples([ln for ln in found if ln.predicate == SAME_AS], org_graph)),
-                   (candidate_graph, link_triples([ln for ln in found if ln.predicate != SAME_AS], candidate_graph, state=False))]
-        stats.update({org_graph: sum(ln.predicate == SAME_AS for ln in found), candidate_graph: sum(ln.predicate != SAME_AS for ln in found)})
+        graphs, stats = _organisation_graphs(organisation_links(store, changed, old), org_graph, candidate_graph)
     stats["organisations re-linked"] = -1 if changed is None else len(changed)
     if any(written.get(k) for k in PERSON_INPUTS):
         person_links = match_persons(read_authors(store))
@@ -442,17 +452,8 @@ def update_links(store: Store, written: dict[str, set[str]], base: str | None = 
 
 def link_sources(store: Store, base: str | None = None) -> dict[str, int]:
     """Recompute both link graphs from what the store holds; return the number of links per graph."""
-    iris = IRIs(base)
-    org_graph = iris.graph("links", "cordis-openalex")
-    candidate_graph = iris.graph("links", "cordis-openalex-candidates")
-    person_graph = iris.graph("links", "openalex-persons")
-    found = organisation_links(store, None, [])
-    org_links = [ln for ln in found if ln.predicate == SAME_AS]
-    candidates = [ln for ln in found if ln.predicate != SAME_AS]
+    org_graph, candidate_graph, person_graph = _link_graphs(base)
+    graphs, stats = _organisation_graphs(organisation_links(store, None, []), org_graph, candidate_graph)
     person_links = match_persons(read_authors(store))
-    store.replace_graphs([
-        (org_graph, link_triples(org_links, org_graph)),
-        (candidate_graph, link_triples(candidates, candidate_graph, state=False)),
-        (person_graph, link_triples(person_links, person_graph)),
-    ])
-    return {org_graph: len(org_links), candidate_graph: len(candidates), person_graph: len(person_links)}
+    store.replace_graphs(graphs + [(person_graph, link_triples(person_links, person_graph))])
+    return {**stats, person_graph: len(person_links)}

@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import pyoxigraph as ox
 
+import collabkg.linking as linking
 from collabkg.mapping.terms import ckg
 from collabkg.namespaces import IRIs, sparql_prefixes
 from collabkg.store import Store
@@ -92,7 +93,7 @@ def update_shortcuts(store: Store, written: dict[str, set[str]], base: str | Non
     graph = IRIs(base).graph("derived", "project-countries")
     if not store.has_graph(graph):
         return {**derive_shortcuts(store, base), "projects re-derived": -1}  # -1: all of them
-    projects = set(written.get("Project", ())) | projects_of(store, changed_organisations(store, written))
+    projects = set(written.get("Project", ())) | projects_of(store, linking.written_organisations(store, written))
     if not projects:
         return {"projects re-derived": 0}
     nodes = {ox.NamedNode(p) for p in projects}
@@ -100,16 +101,6 @@ def update_shortcuts(store: Store, written: dict[str, set[str]], base: str | Non
     pred = ckg("participantCountry")
     store.replace_graphs([(graph, [ox.Triple(p, pred, c) for p, c in pairs])])
     return {graph: len(pairs), "projects re-derived": len(projects)}
-
-
-def changed_organisations(store: Store, written: dict[str, set[str]]) -> set[str]:
-    """Organisations written, or whose address node was written."""
-    orgs = set(written.get("Organisation", ()))
-    others = sorted(written.get("Address", ()))
-    for i in range(0, len(others), 1000):
-        q = f"SELECT DISTINCT ?o WHERE {{ VALUES ?a {{ {_values(others[i:i + 1000])} }} ?o ckg:address ?a ; a ckg:Organisation }}"
-        orgs.update(r["o"].value for r in store.query(sparql_prefixes() + q))
-    return orgs
 
 
 def derive_shortcuts(store: Store, base: str | None = None) -> dict[str, int]:
