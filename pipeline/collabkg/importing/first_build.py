@@ -35,8 +35,8 @@ import pyoxigraph as ox
 
 from collabkg.errors import StoreError
 from collabkg.importing.stages import Mapped, new_vocab_lines
-from collabkg.store import nquads, ntriples
 from collabkg.records import RecordError
+from collabkg.store import nquads, ntriples
 from collabkg.validation.results import RecordReport
 from collabkg.validation.service import ImportValidator, focus_graphs, store_results
 

@@ -127,8 +127,6 @@ def ingest(
                 summary.accepted += 1
             accepted_at[m.graph] = m.where
         t = time.perf_counter()
-        if changes is not None:
-            changes.note(ok)
         if once is None:
             summary.triples_written += stages.write(ok, store, vocab_written, changes)
         else:

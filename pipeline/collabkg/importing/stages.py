@@ -203,6 +203,8 @@ def write(batch: list[Mapped], store, vocab_written: set[bytes], changes: Change
     add: dict[str, list[bytes]] = {}
     for m in batch:
         new_vocab_lines(m, vocab_written, add)
+    if changes is not None:
+        changes.vocabulary = changes.vocabulary or bool(add)
     return store.replace_graphs_ntriples(graphs, {g: b"".join(ls) for g, ls in add.items()},
                                          changed=changes.graphs if changes is not None else None)
 
@@ -231,10 +233,6 @@ class Changes:
     def __init__(self):
         self.graphs: set[str] = set()
         self.vocabulary = False  # lines added to an add-only vocabulary graph (no mapper writes any now)
-
-    def note(self, batch: list[Mapped]) -> None:
-        """Remember whether a batch about to be written adds to a vocabulary graph."""
-        self.vocabulary = self.vocabulary or any(m.vocab for m in batch)
 
 
 def enrich(store, base: str | None = None, changed: Changes | None = None) -> dict[str, int]:
