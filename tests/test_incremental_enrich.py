@@ -145,3 +145,23 @@ def test_ingest_rederives_only_what_changed(tmp_path, enrich_stats):
         others = [p for p in projects if not p.endswith("/" + grant)]
         assert others and all(COUNTRY + country in _countries(store, p) for p in others)
         assert derived(store) == fully_recomputed(store)
+
+
+def test_an_ingest_that_did_not_enrich_leaves_the_next_one_deriving_everything(tmp_path, enrich_stats):
+    """An ingest stopped after its writes (as by kill -9; here: run without enrichment) leaves the
+    derived graphs stale. Its re-run writes nothing new (every graph is as stored), so only the
+    marker beside the store can tell the next ingest to derive them whole."""
+    with EmbeddedStore(tmp_path / "store") as store:
+        _ingest(store, [_zip(tmp_path / "first.zip", 0, 100)])
+        new = _zip(tmp_path / "new.zip", 0, 40, OFFSET)
+        ingest(store, [new], progress=False, err=io.StringIO(), jobs=1, enrich=False)
+        assert stages.stale_marker(store).exists()
+        stale = derived(store)
+        _ingest(store, [new])  # the same records again: their graphs are unchanged
+        again = derived(store)
+        assert not stages.stale_marker(store).exists()
+        full = fully_recomputed(store)
+    assert [c["incremental"] for c in enrich_stats] == [False, False, False]  # the re-run derived whole
+    assert stale[PAIRS] != full[PAIRS]  # the 40 new projects had no pairs before the re-run
+    for g in DERIVED:
+        assert again[g] == full[g], g

@@ -84,7 +84,12 @@ def ingest(
     accepted_at: dict[str, str] = {}  # graph -> where its accepted record came from (this run)
     vocab_written: set[bytes] = set()  # shared vocabulary lines already written (this run)
     once = FirstBuild(store, validator, workers) if validate_once else None
-    changes = stages.Changes() if once is None and store.has_records() else None  # None: enrich all
+    # An ingest into a store with records re-derives only what it changed, unless an earlier one
+    # left the derived graphs stale (None: derive them whole).
+    stale = stages.stale_marker(store) if once is None and store.has_records() else None
+    changes = stages.Changes() if stale is not None and not stale.exists() else None
+    if stale is not None:
+        stale.touch()  # before the first write
 
     def reject(problem: RecordError) -> None:
         summary.rejected.append(problem)
@@ -176,6 +181,8 @@ def ingest(
         t = time.perf_counter()
         stages.enrich(store, base, changed=changes)
         st["enrich"] += time.perf_counter() - t
+    if stale is not None and ((enrich and summary.accepted) or (changes is not None and not summary.accepted)):
+        stale.unlink(missing_ok=True)  # derived graphs up to date: enriched, or nothing written
     for msg in summary.input_errors:
         print(msg, file=err)
     if not summary.read and not summary.input_errors:
@@ -230,8 +237,11 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, *, validate_o
             # Enriched in the staging copy (its fast writes): records and derived graphs replace the store together.
             summary = enrich(ingest(store, inputs, validate_once=once, **kwargs))
         summary.store = store.location
-        return summary
-    return enrich(ingest(store, inputs, **kwargs))
+    else:
+        summary = enrich(ingest(store, inputs, **kwargs))
+    if (stale := stages.stale_marker(store)) is not None:
+        stale.unlink(missing_ok=True)  # derived whole just now
+    return summary
 
 
 def class_counts(store: Store) -> dict[str, int]:

@@ -235,6 +235,15 @@ class Changes:
         self.vocabulary = False  # lines added to an add-only vocabulary graph (no mapper writes any now)
 
 
+def stale_marker(store) -> Path | None:
+    """The file beside an embedded store that says its derived graphs may be stale: an ``ingest``
+    wrote records and has not finished enriching (killed, or run without enrichment). The next
+    ingest then derives them whole; a changed graph its re-run writes as it is stored now would
+    not be seen. None for a store not on this disk (whose ingests always derive them whole)."""
+    path = store.local_path()
+    return Path(path + ".derived-stale") if path else None
+
+
 def enrich(store, base: str | None = None, changed: Changes | None = None) -> dict[str, int]:
     """Derived links, themes and shortcuts for what the store holds: organisation ↔ institution
     and split author links (linking.py), the themes graph (themes.py), the project-country pairs
