@@ -78,7 +78,7 @@ class FirstBuild:
         self.earlier: dict[str, list[tuple[int, bytes]]] = {}  # own graph -> superseded versions
         self.entities: dict[str, list[_Version]] = {}  # entity graph -> its distinct descriptions, in order
         self._out: set[int] = set()  # numbers of the rejected versions
-        self._spool = _Spool(store)
+        self._spool = _Spool(store, jobs)
 
     # --- write ---------------------------------------------------------------------------------
 
@@ -199,8 +199,9 @@ class _Spool:
     span is left out of its part, or, if already handed to the loader, its graph is emptied before
     the next part is loaded."""
 
-    def __init__(self, store):
+    def __init__(self, store, jobs: int = 1):
         self.store = store
+        self.jobs = jobs  # cores a part is loaded on
         folder = Path(store.local_path()).parent
         try:
             fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=folder)
@@ -259,7 +260,7 @@ class _Spool:
         for skip, length in dead + [(end, 0)]:  # the live stretches between superseded spans
             parts.append(os.pread(self._file.fileno(), skip - start, start))
             start = skip + length
-        self.store.bulk_load_nquads(b"".join(parts))
+        self.store.bulk_load_nquads(b"".join(parts), self.jobs)
 
     def finish(self) -> None:
         """Load the rest, wait for every load (raising what failed), remove the file."""
