@@ -2,10 +2,10 @@
 once over the whole staging store (the compiled checks, on every core), then take the rejected
 records out before the swap.
 
-Writing: the records' N-Quads go to a spool file beside the store; a loader thread bulk-loads it
-into the emptied staging copy part by part while the workers read on, and the shared entities
-(each in its latest description) last. Bulk loads into an empty store, in few large parts, leave
-little to compact before validation reads the store.
+Writing: the records' N-Quads (own graphs, each shared entity's description when it first comes or
+changes, new vocabulary lines) go to a spool file beside the store; a loader thread bulk-loads it
+into the emptied staging copy part by part while the workers read on. Bulk loads into an empty
+store, in few large parts, leave little to compact before validation reads the store.
 
 ``ingest`` into a store that already holds records validates each batch against the store
 (:func:`collabkg.importing.stages.validate`). A first build has nothing to validate against until
@@ -83,9 +83,10 @@ class FirstBuild:
     # --- write ---------------------------------------------------------------------------------
 
     def write(self, batch: list[Mapped], vocab_written: set[bytes]) -> int:
-        """Stage a batch: own graphs and new vocabulary lines go to the spool file; entity
-        descriptions are kept (distinct ones only) until :meth:`finish_writes`. Returns the
-        triples of the own graphs and vocabulary (entities count when written)."""
+        """Stage a batch: own graphs, new vocabulary lines and entity descriptions that are new or
+        changed go to the spool file (a changed one replaces the earlier); the distinct descriptions
+        are kept for validation. Returns the triples of the own graphs and vocabulary (entities
+        count in :meth:`finish_writes`)."""
         n = 0
         vocab: dict[str, list[bytes]] = {}
         for m in batch:
@@ -94,28 +95,27 @@ class FirstBuild:
             seq = len(self.written)
             self.written.append(m._replace(own=b"", entities=(), vocab=b""))
             self.current[m.graph] = seq
-            self._spool.put(m.graph, m.own)
+            self._spool.put(m.graph, m.own, replaceable=True)
             n += m.own.count(b"\n")
             for g, nt in m.entities:
                 versions = self.entities.setdefault(g, [])
                 if not versions or versions[-1].nt != nt:
+                    if versions:  # described anew (rare: 88 of 61,521 mentions in the bundled data)
+                        self._spool.take_back(g)
                     versions.append(_Version(nt))
+                    self._spool.put(g, nt, replaceable=True)
                 versions[-1].records.append(seq)
             n += new_vocab_lines(m, vocab_written, vocab)[0]
         for g, lines in vocab.items():
-            self._spool.put(None, b"".join(lines), g)
+            self._spool.put(g, b"".join(lines))
         self._spool.ship()
         return n
 
     def finish_writes(self) -> int:
-        """Add every entity graph's latest description to the spool and wait until all of it is
-        loaded. Returns the entity triples written."""
-        n = 0
-        for g, versions in self.entities.items():
-            self._spool.put(None, versions[-1].nt, g)
-            n += versions[-1].nt.count(b"\n")
+        """Wait until all of the spool is loaded. Returns the entity triples written (each entity
+        graph in its latest description)."""
         self._spool.finish()
-        return n
+        return sum(versions[-1].nt.count(b"\n") for versions in self.entities.values())
 
     def close(self) -> None:
         """Stop the loader (after a failure elsewhere: the staging copy is then discarded)."""
@@ -195,9 +195,9 @@ class _Spool:
     emptied staging copy by a thread, a part (at least :data:`LOAD_PART_BYTES`) as soon as it is
     complete, while the workers read on (Oxigraph's loader releases the GIL).
 
-    A record's own graph is one span of the file. A record stated again supersedes its span: the
-    span is left out of its part, or, if already handed to the loader, its graph is emptied before
-    the next part is loaded."""
+    A record's own graph, or an entity's description, is one span of the file. A record stated again
+    (an entity described anew) supersedes its span: the span is left out of its part, or, if already
+    handed to the loader, its graph is emptied before the next part is loaded."""
 
     def __init__(self, store, jobs: int = 1):
         self.store = store
@@ -209,7 +209,7 @@ class _Spool:
             raise StoreError(f"{folder}: cannot write the import's spool file: {e.strerror or e}") from None
         self.path = Path(name)
         self._file = os.fdopen(fd, "w+b")
-        self._spans: dict[str, tuple[int, int]] = {}  # own graph -> (offset, length) of its lines
+        self._spans: dict[str, tuple[int, int]] = {}  # replaceable graph -> (offset, length) of its lines
         self._dead: list[tuple[int, int]] = []  # superseded spans not handed to the loader yet
         self._shipped = 0  # bytes of the file handed to the loader
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="collabkg-loader")
@@ -219,31 +219,31 @@ class _Spool:
         store.empty_staging()
         self._file.write(start)
 
-    def put(self, own_graph: str | None, nt: bytes, graph: str | None = None) -> None:
-        """Append ``nt`` as N-Quads of ``own_graph`` (a record's graph, found again by
-        :meth:`take_back`) or of ``graph`` (entities, vocabulary)."""
+    def put(self, graph: str, nt: bytes, replaceable: bool = False) -> None:
+        """Append ``nt`` as N-Quads of ``graph``; a ``replaceable`` graph's whole content (a record's
+        own graph, an entity graph) can be taken back (:meth:`take_back`), others only grow."""
         if not nt:
             return
-        data = nquads(nt, own_graph or graph)
-        if own_graph is not None:
-            self._spans[own_graph] = (self._file.tell(), len(data))
+        data = nquads(nt, graph)
+        if replaceable:
+            self._spans[graph] = (self._file.tell(), len(data))
         try:
             self._file.write(data)
         except OSError as e:  # e.g. the disk is full: the staging copy is discarded, the store stays as it was
             raise StoreError(f"{self.path}: cannot write the import's spool file: {e.strerror or e}") from None
 
-    def take_back(self, own_graph: str) -> bytes:
-        """The N-Triples of a record's graph as spooled; that version will not be in the store."""
-        span = self._spans.pop(own_graph, None)
+    def take_back(self, graph: str) -> bytes:
+        """The N-Triples of a replaceable graph as spooled; that version will not be in the store."""
+        span = self._spans.pop(graph, None)
         if span is None:
             return b""
         self._file.flush()
         data = os.pread(self._file.fileno(), span[1], span[0])
         if span[0] < self._shipped:
-            self._tasks.append(self._loader.submit(self.store.replace_graphs_ntriples, {own_graph: b""}))
+            self._tasks.append(self._loader.submit(self.store.replace_graphs_ntriples, {graph: b""}))
         else:
             self._dead.append(span)
-        return ntriples(data, own_graph)
+        return ntriples(data, graph)
 
     def ship(self, final: bool = False) -> None:
         """Hand what is written (a line end, between batches) to the loader once it makes a part,
