@@ -245,6 +245,29 @@ def test_validate_posted_violating_turtle(served):
     assert http(served + "/validate", b"x", {"Content-Type": "image/png"})[0] == 415
 
 
+def test_serve_base_is_the_dataset_uri_space_and_the_base_of_posted_records(built_store_path):
+    """``serve --base``: the base the store was built under. The dataset description says it
+    (void:uriSpace) and a posted record is mapped under it, as ``collabkg validate --base`` maps it."""
+    base = "https://example.org/kg/"
+    proc, served_at = start_serve(built_store_path, "--base", base, "--workers", "1")
+    try:
+        status, _, body = http(served_at + "/dataset", headers={"Accept": "text/turtle"})
+        d = rdflib.Graph().parse(data=body.decode("utf-8"), format="turtle")
+        assert status == 200
+        assert {str(o) for o in d.objects(None, rdflib.URIRef("http://rdfs.org/ns/void#uriSpace"))} == {base}
+        # The first sample with results (warnings): its report names nodes under the base.
+        for xml in sorted(XML_SAMPLE.glob("*.xml")):
+            cli = run_cli("validate", str(xml), "--format", "json", "--base", base)
+            if json.loads(cli.stdout):
+                break
+        status, _, body = http(served_at + "/validate?format=json", xml.read_bytes(), {"Content-Type": "application/xml"})
+        strip = lambda rows: [{k: v for k, v in r.items() if k != "file"} for r in rows]  # noqa: E731
+        assert strip(json.loads(body)) == strip(json.loads(cli.stdout))
+        assert base in body.decode("utf-8") and PROJECT_IRI not in body.decode("utf-8")
+    finally:
+        stop(proc)
+
+
 def test_serve_binds_loopback_by_default():
     from collabkg.cli import parser
 

@@ -7,10 +7,11 @@ import sys
 
 
 def register(sub) -> None:
-    from collabkg.commands.common import store_arg as _store_args
+    from collabkg.commands.common import base_arg, store_arg as _store_args
 
     s = sub.add_parser("serve", help="serve the store read-only: SPARQL endpoint, query page, resource pages, stored queries")
     _store_args(s)
+    base_arg(s)  # the instance IRIs' base, as built: the dataset description's void:uriSpace
     s.add_argument("--host", default="127.0.0.1", help="address to bind (default: 127.0.0.1, loopback only)")
     s.add_argument("--port", type=int, default=7878, help="port (default: 7878)")
     s.add_argument("--query-timeout", type=float, default=30.0, metavar="SECONDS", help="time limit per query (default: 30)")
@@ -49,7 +50,7 @@ def cmd_serve(args) -> int:
     cache = args.cache if args.cache is not None else (0 if getattr(args, "endpoint", None) else 256)
     origins = tuple(o for o in (args.cors_origin or ["*"]) if o.lower() != "none")
     limits = Limits(args.query_timeout, args.max_rows, tuple(args.allow_service), args.workers, args.queue, args.max_memory)
-    app = create_app(store, limits, cache_size=cache, cors_origins=origins)
+    app = create_app(store, limits, cache_size=cache, cors_origins=origins, uri_space=args.base)
     print(f"serving {store.location} read-only on http://{args.host}:{args.port}/ (SPARQL endpoint /sparql)", file=sys.stderr, flush=True)
     store.close()  # the workers open it themselves
     uvicorn.run(app, host=args.host, port=args.port, log_level="warning")

@@ -76,9 +76,11 @@ def store_spec(store) -> tuple:
 
 
 def create_app(store, limits: Limits | None = None, queries_folder=None, cache_size: int = 0,
-               cors_origins: tuple[str, ...] = ("*",)) -> Starlette:
+               cors_origins: tuple[str, ...] = ("*",), uri_space: str | None = None) -> Starlette:
     """The ASGI app serving ``store`` (opened read-only by the caller) with ``limits``;
-    ``cache_size`` stored-query answers are kept (0: none); CORS for ``cors_origins`` (none: no CORS).
+    ``cache_size`` stored-query answers are kept (0: none); CORS for ``cors_origins`` (none: no CORS);
+    ``uri_space``: the base of the store's instance IRIs, as built (the dataset description says it,
+    posted records are mapped under it; default: $COLLABKG_BASE, else the default base).
     The store's work runs in ``limits.workers`` worker processes, started here and stopped at shutdown."""
     import collabkg.catalogue as catalogue
     import collabkg.server.service as service
@@ -152,7 +154,7 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
     def dataset_description(request: Request) -> Response:
         media = negotiate(request.headers.get("accept", ""), service.MEDIA, "text/turtle") or "text/turtle"
         base = str(request.base_url).rstrip("/")
-        return Response(service.dataset(base, media), media_type=media, headers={"Vary": "Accept"})
+        return Response(service.dataset(base, media, uri_space), media_type=media, headers={"Vary": "Accept"})
 
     def refuse_write(request: Request) -> Response:
         return _error(405, READ_ONLY)
@@ -196,7 +198,7 @@ def create_app(store, limits: Limits | None = None, queries_folder=None, cache_s
         pool.reserve()  # before reading the body: at most workers + queue bodies in memory
         try:
             body = await _body(request)
-            status, text = await work("validate", body, suffix, fmt, reserved=True)
+            status, text = await work("validate", body, suffix, fmt, uri_space, reserved=True)
         finally:
             pool.release()
         media = {"text": "text/plain", "json": "application/json", "turtle": "text/turtle"}[fmt]

@@ -10,7 +10,7 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 from collabkg.namespaces import CC_BY_DEED, CKG, DCAT, DCT, RDF, RDFS, SD, VOID, W3C_FORMATS as FORMATS
-from collabkg.namespaces import DEFAULT_BASE
+from collabkg.namespaces import IRIs
 from collabkg.server.sparql import Limits
 
 RDF_TYPE = ox.NamedNode(RDF + "type")
@@ -49,8 +49,9 @@ def describe(base: str, limits: Limits, media: str) -> bytes:
     return ox.serialize(t, format=MEDIA[media], prefixes=PREFIXES) or b""
 
 
-def dataset(base: str, media: str) -> bytes:
-    """A VoID + DCAT description of the served dataset: what it is, where to query it, licence, sources."""
+def dataset(base: str, media: str, uri_space: str | None = None) -> bytes:
+    """A VoID + DCAT description of the served dataset: what it is, where to query it, licence,
+    sources; ``uri_space``: the base of its instance IRIs (default: $COLLABKG_BASE, else the default base)."""
     d = _n(base + "/dataset#dataset")
     t = [
         ox.Triple(d, RDF_TYPE, _n(VOID + "Dataset")),
@@ -63,7 +64,7 @@ def dataset(base: str, media: str) -> bytes:
         ox.Triple(d, _n(DCT + "license"), _n(CC_BY_DEED)),
         ox.Triple(d, _n(DCT + "rights"), ox.Literal("Source: CORDIS, © European Union, CC BY 4.0; OpenAlex, CC0")),
         ox.Triple(d, _n(VOID + "sparqlEndpoint"), _n(base + "/sparql")),
-        ox.Triple(d, _n(VOID + "uriSpace"), ox.Literal(DEFAULT_BASE)),
+        ox.Triple(d, _n(VOID + "uriSpace"), ox.Literal(IRIs(uri_space).base)),
         ox.Triple(d, _n(VOID + "vocabulary"), _n(CKG)),
         ox.Triple(d, _n(DCAT + "landingPage"), _n(base + "/")),
     ]

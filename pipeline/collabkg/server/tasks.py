@@ -141,13 +141,14 @@ def resource(store, iri, media) -> tuple[int, str, bytes]:
     return 200, ("application/n-triples" if media == "text/plain" else media), serialize(("triples", triples), media)
 
 
-def validate(store, body: bytes, suffix: str, fmt: str) -> tuple[int, str]:
-    """What ``collabkg validate`` does for one file: (HTTP status, report text)."""
+def validate(store, body: bytes, suffix: str, fmt: str, base: str | None = None) -> tuple[int, str]:
+    """What ``collabkg validate`` does for one file, its instance IRIs minted under ``base``:
+    (HTTP status, report text)."""
     import collabkg.sources as sources
     import collabkg.validation as v
     from collabkg.namespaces import IRIs
 
-    iris = IRIs(None)
+    iris = IRIs(base)
     with tempfile.TemporaryDirectory(prefix="collabkg-validate-") as tmp:
         path = Path(tmp) / f"request-body{suffix}"
         path.write_bytes(body)
