@@ -267,3 +267,26 @@ def test_audit_and_build_report_the_same_results_on_the_bundled_data(built_store
     out = io.StringIO()
     validate.format_text(reports, out)
     assert out.getvalue().splitlines()[-1].startswith(f"{len(graphs)} record(s) checked: conforms")
+
+
+def test_audit_finds_a_second_value_where_the_counts_say_there_is_one(tmp_path, built_store_path):
+    """Over a whole store, a sh:maxCount 1 is checked by its grouped scan only where the path has
+    more (node, value) pairs than nodes (validation/prefilter.py). A participation given a second
+    order, and an organisation a second legal name by another record's graph, are still found,
+    exactly as without the suspects queries."""
+    import pyoxigraph as ox
+
+    from collabkg.validation.engines import Data, FastEngine
+    from collabkg.validation.service import record_shapes
+
+    shutil.copytree(built_store_path, tmp_path / "store")
+    with EmbeddedStore(tmp_path / "store") as store:
+        p, g = next((r["p"], r["g"]) for r in store.query(f"SELECT ?p ?g WHERE {{ GRAPH ?g {{ ?p <{CKG}order> 1 }} }} LIMIT 1"))
+        o = next(r["o"] for r in store.query(f"SELECT ?o WHERE {{ ?o <{CKG}legalName> ?n }} LIMIT 1"))
+        store.raw.add(ox.Quad(p, ox.NamedNode(CKG + "order"), ox.Literal("2", datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#integer")), g))
+        store.raw.add(ox.Quad(o, ox.NamedNode(CKG + "legalName"), ox.Literal("Another name"), g))
+        with_suspects = FastEngine(record_shapes(), Data(store.query)).run()
+        without = FastEngine(record_shapes(), Data(store.query), prefilter=None).run()
+    found = {r.focus for r in with_suspects if "MaxCount" in r.component}
+    assert {str(p), str(o)} <= found
+    assert with_suspects == without

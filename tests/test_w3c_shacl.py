@@ -170,8 +170,8 @@ def test_suspects_first_plans_change_no_result(monkeypatch):
 
     asked = []
 
-    def suspects_query(*args):
-        q = prefilter.suspects_query(*args)
+    def suspects_query(*args, **kwargs):
+        q = prefilter.suspects_query(*args, **kwargs)
         asked.append(q is not None)
         return q
 

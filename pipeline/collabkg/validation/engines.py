@@ -244,6 +244,15 @@ class FastEngine:
             n = self._counts[predicate] = int(rows[0]["n"].value)
         return n
 
+    def _single_valued(self, path: str) -> bool:
+        """Whether no node has two values on ``path`` (a simple path; asked once per path): as many
+        (node, value) pairs as nodes, counted in Oxigraph (~3 x cheaper than grouping them)."""
+        ok = self._counts.get(("single", path))
+        if ok is None:
+            row = next(iter(self.data.query(f"SELECT (COUNT(*) AS ?n) (COUNT(DISTINCT ?this) AS ?d) WHERE {{ ?this {path} ?value }}")))
+            ok = self._counts[("single", path)] = row["n"].value == row["d"].value
+        return ok
+
     def instances(self, cls) -> set:
         s = self._instances.get(cls)
         if s is None:
@@ -275,10 +284,15 @@ class FastEngine:
         if shape.deactivated or not foci:
             return [], set()
         if self.prefilter and pattern is not None and not self.data.written \
-                and (q := suspects_query(shape, pattern, len(foci), self._triples_of, self.prefilter)) is not None:
+                and (q := suspects_query(shape, pattern, len(foci), self._triples_of, self.prefilter,
+                                         self._single_valued)) is not None:
             # Over a whole store: only the focus nodes that might violate the shape are checked.
             suspects = {r["this"] for r in self.data.query(q)}
-            foci, pattern = {f for f in foci if f in suspects or not isinstance(f, ox.NamedNode)}, None
+            if suspects:
+                foci = {f for f in foci if f in suspects or not isinstance(f, ox.NamedNode)}
+            else:  # the common case: no term hashed (276,000 participations at x16)
+                foci = {f for f in foci if not isinstance(f, ox.NamedNode)}
+            pattern = None
             if not foci:
                 return [], set()
         results: list[Result] = []

@@ -106,7 +106,7 @@ def simple_path(path: str) -> bool:
 PLANS = ("auto", "scans", "focus-first")
 
 
-def suspects_query(shape, pattern: str, foci: int, triples_of=None, plan: str = "auto") -> str | None:
+def suspects_query(shape, pattern: str, foci: int, triples_of=None, plan: str = "auto", single_valued=None) -> str | None:
     """A query for the focus nodes (of ``pattern``, ``foci`` of them) that might violate the
     property shape, or None when a constraint of the shape has no condition here. Its answers may
     include nodes that are not focus nodes: the caller keeps the focus nodes among them.
@@ -115,7 +115,9 @@ def suspects_query(shape, pattern: str, foci: int, triples_of=None, plan: str = 
     triple: focus nodes first (one lookup each, grouped), or, when the path is one predicate and
     ``triples_of(predicate)`` (a count) is not much larger than the focus nodes, scans that
     Oxigraph joins by hashing (the predicate's pairs filtered by the value conditions, grouped for
-    counts, or the focus nodes MINUS those with a value). ``plan`` forces one (for tests)."""
+    counts, or the focus nodes MINUS those with a value). ``plan`` forces one (for tests).
+    ``single_valued(path)``, when given, says whether no node has two values on the path (then no
+    sh:maxCount of 1 or more can be violated, and its grouped scan is left out)."""
     if shape.path is None or shape.properties:
         return None
     oks, classes, counts, has, qualified = [], [], [], [], []
@@ -139,6 +141,8 @@ def suspects_query(shape, pattern: str, foci: int, triples_of=None, plan: str = 
     # Qualified counts are only compared by scans (the loop above gave up on them otherwise).
     if simple_path(shape.path) and plan != "focus-first" and (plan == "scans" or qualified or (
             triples_of is not None and triples_of(shape.path.lstrip("^")) <= 8 * foci)):
+        if single_valued is not None and any(k == "maxCount" and n >= 1 for k, n in counts) and single_valued(shape.path):
+            counts = [(k, n) for k, n in counts if not (k == "maxCount" and n >= 1)]
         return _by_scans(shape.path, pattern, bad, classes, counts, has, qualified)
     return _focus_first(shape.path, pattern, bad, classes, counts, has)
 
