@@ -3,9 +3,9 @@ once over the whole staging store (the compiled checks, on every core), then tak
 records out before the swap.
 
 Writing: the records' N-Quads (own graphs, each shared entity's description when it first comes or
-changes, new vocabulary lines) go to a spool file beside the store; a loader thread bulk-loads it
-into the emptied staging copy part by part while the workers read on. Bulk loads into an empty
-store, in few large parts, leave little to compact before validation reads the store.
+changes, new vocabulary lines) are gathered in parts of 64 MB; a loader thread bulk-loads each into
+the emptied staging copy while the workers read on. Bulk loads into an empty store, in few large
+parts, leave little to compact before validation reads the store.
 
 ``ingest`` into a store that already holds records validates each batch against the store
 (:func:`collabkg.importing.stages.validate`). A first build has nothing to validate against until
@@ -24,16 +24,12 @@ per batch, each with its own data graph. The verdict is the same (tests/test_fir
 """
 from __future__ import annotations
 
-import os
-import tempfile
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import pyoxigraph as ox
 
-from collabkg.errors import StoreError
 from collabkg.importing.stages import Mapped, new_vocab_lines
 from collabkg.records import RecordError
 from collabkg.store import nquads, ntriples
@@ -43,6 +39,7 @@ from collabkg.validation.service import ImportValidator, focus_graphs, store_res
 # N-Quads per bulk load (~280,000 quads): the loader's memory grows with a part (~0.5 KB a quad),
 # and every part loaded after the first leaves tables to merge (compact) before reads are fast.
 LOAD_PART_BYTES = 64 << 20
+PARTS_AHEAD = 2  # parts handed to the loader and not loaded yet, at most
 MAX_ROUNDS = 5  # validation rounds: a round after the first only checks descriptions put back
 
 
@@ -84,7 +81,7 @@ class FirstBuild:
 
     def write(self, batch: list[Mapped], vocab_written: set[bytes]) -> int:
         """Stage a batch: own graphs, new vocabulary lines and entity descriptions that are new or
-        changed go to the spool file (a changed one replaces the earlier); the distinct descriptions
+        changed go to the spool (a changed one replaces the earlier); the distinct descriptions
         are kept for validation. Returns the triples of the own graphs and vocabulary (entities
         count in :meth:`finish_writes`)."""
         n = 0
@@ -101,7 +98,7 @@ class FirstBuild:
                 versions = self.entities.setdefault(g, [])
                 if not versions or versions[-1].nt != nt:
                     if versions:  # described anew (rare: 88 of 61,521 mentions in the bundled data)
-                        self._spool.take_back(g)
+                        self._spool.take_back(g, want=False)
                     versions.append(_Version(nt))
                     self._spool.put(g, nt, replaceable=True)
                 versions[-1].records.append(seq)
@@ -191,88 +188,86 @@ class FirstBuild:
 
 
 class _Spool:
-    """The N-Quads of a first build: gathered in a file beside the store, and bulk-loaded into the
-    emptied staging copy by a thread, a part (at least :data:`LOAD_PART_BYTES`) as soon as it is
-    complete, while the workers read on (Oxigraph's loader releases the GIL).
+    """The N-Quads of a first build, gathered in parts of at least :data:`LOAD_PART_BYTES` and
+    bulk-loaded into the emptied staging copy by a thread as soon as a part is complete, while the
+    workers read on (Oxigraph's loader releases the GIL). At most :data:`PARTS_AHEAD` parts wait
+    for the loader: the importing thread waits for it beyond that, so memory stays flat.
 
-    A record's own graph, or an entity's description, is one span of the file. A record stated again
-    (an entity described anew) supersedes its span: the span is left out of its part, or, if already
-    handed to the loader, its graph is emptied before the next part is loaded."""
+    A record's own graph, or an entity's description, is one chunk of a part. A record stated again
+    (an entity described anew) supersedes its chunk: the chunk is left out of its part, or, if the
+    part was already handed to the loader, its graph is emptied before the next part is loaded."""
 
     def __init__(self, store, jobs: int = 1):
         self.store = store
         self.jobs = jobs  # cores a part is loaded on
-        folder = Path(store.local_path()).parent
-        try:
-            fd, name = tempfile.mkstemp(prefix=".spool-", suffix=".nq", dir=folder)
-        except OSError as e:
-            raise StoreError(f"{folder}: cannot write the import's spool file: {e.strerror or e}") from None
-        self.path = Path(name)
-        self._file = os.fdopen(fd, "w+b")
-        self._spans: dict[str, tuple[int, int]] = {}  # replaceable graph -> (offset, length) of its lines
-        self._dead: list[tuple[int, int]] = []  # superseded spans not handed to the loader yet
-        self._shipped = 0  # bytes of the file handed to the loader
+        self._part: list[bytes] = []  # the part being filled, chunk by chunk
+        self._size = 0
+        self._parts = 0  # parts handed to the loader
+        self._at: dict[str, tuple[int, int]] = {}  # replaceable graph -> (its part's number, its chunk's index)
         self._loader = ThreadPoolExecutor(1, thread_name_prefix="collabkg-loader")
         self._tasks: list[Future] = []
         # What the staging copy holds already (the ontology) is loaded again, first.
         start = ox.serialize(store.quads(), format=ox.RdfFormat.N_QUADS)
         store.empty_staging()
-        self._file.write(start)
+        self._append(start)
+
+    def _append(self, data: bytes) -> None:
+        self._part.append(data)
+        self._size += len(data)
 
     def put(self, graph: str, nt: bytes, replaceable: bool = False) -> None:
-        """Append ``nt`` as N-Quads of ``graph``; a ``replaceable`` graph's whole content (a record's
+        """Add ``nt`` as N-Quads of ``graph``; a ``replaceable`` graph's whole content (a record's
         own graph, an entity graph) can be taken back (:meth:`take_back`), others only grow."""
         if not nt:
             return
-        data = nquads(nt, graph)
         if replaceable:
-            self._spans[graph] = (self._file.tell(), len(data))
-        try:
-            self._file.write(data)
-        except OSError as e:  # e.g. the disk is full: the staging copy is discarded, the store stays as it was
-            raise StoreError(f"{self.path}: cannot write the import's spool file: {e.strerror or e}") from None
+            self._at[graph] = (self._parts, len(self._part))
+        self._append(nquads(nt, graph))
 
-    def take_back(self, graph: str) -> bytes:
-        """The N-Triples of a replaceable graph as spooled; that version will not be in the store."""
-        span = self._spans.pop(graph, None)
-        if span is None:
+    def take_back(self, graph: str, want: bool = True) -> bytes:
+        """The N-Triples of a replaceable graph as put (``want``: else b""); that version will not be
+        in the store."""
+        at = self._at.pop(graph, None)
+        if at is None:
             return b""
-        self._file.flush()
-        data = os.pread(self._file.fileno(), span[1], span[0])
-        if span[0] < self._shipped:
-            self._tasks.append(self._loader.submit(self.store.replace_graphs_ntriples, {graph: b""}))
-        else:
-            self._dead.append(span)
-        return ntriples(data, graph)
+        part, i = at
+        if part == self._parts:  # in the part being filled: left out of it
+            data, self._part[i] = self._part[i], b""
+            self._size -= len(data)
+            return ntriples(data, graph) if want else b""
+        # Handed to the loader: what it stored is read back (rare: a record stated twice in one
+        # import), and the graph is emptied before the next part is loaded.
+        old = b""
+        if want:
+            self._wait(0)
+            old = ox.serialize([q.triple for q in self.store.quads(graph)], format=ox.RdfFormat.N_TRIPLES)
+        self._tasks.append(self._loader.submit(self.store.replace_graphs_ntriples, {graph: b""}))
+        return old
 
     def ship(self, final: bool = False) -> None:
-        """Hand what is written (a line end, between batches) to the loader once it makes a part,
-        or at all when ``final``."""
-        end = self._file.tell()
-        if end - self._shipped < LOAD_PART_BYTES and not (final and end > self._shipped):
+        """Hand the part being filled to the loader once it is complete, or at all when ``final``."""
+        if self._size < LOAD_PART_BYTES and not (final and self._size):
             return
-        self._file.flush()
-        self._tasks.append(self._loader.submit(self._load, self._shipped, end, sorted(self._dead)))
-        self._shipped, self._dead = end, []
+        data = b"".join(self._part)
+        self._part, self._size = [], 0
+        self._parts += 1
+        self._wait(PARTS_AHEAD - 1)
+        self._tasks.append(self._loader.submit(self.store.bulk_load_nquads, data, self.jobs))
 
-    def _load(self, start: int, end: int, dead: list[tuple[int, int]]) -> None:
-        parts = []
-        for skip, length in dead + [(end, 0)]:  # the live stretches between superseded spans
-            parts.append(os.pread(self._file.fileno(), skip - start, start))
-            start = skip + length
-        self.store.bulk_load_nquads(b"".join(parts), self.jobs)
+    def _wait(self, ahead: int) -> None:
+        """Wait until at most ``ahead`` loader tasks are unfinished (raising what failed)."""
+        while len(self._tasks) > ahead:
+            self._tasks.pop(0).result()
 
     def finish(self) -> None:
-        """Load the rest, wait for every load (raising what failed), remove the file."""
+        """Load the rest and wait for every load (raising what failed)."""
         try:
             self.ship(final=True)
-            for task in self._tasks:
-                task.result()
+            self._wait(0)
         finally:
             self.close()
 
     def close(self) -> None:
-        """Stop loading (what is being loaded finishes) and remove the file."""
+        """Stop loading (what is being loaded finishes)."""
         self._loader.shutdown(wait=True, cancel_futures=True)
-        self._file.close()
-        self.path.unlink(missing_ok=True)
+        self._part, self._size = [], 0
