@@ -153,3 +153,16 @@ def test_a_bulk_load_in_pieces_side_by_side_gives_the_same_dataset(tmp_path, bui
     lists = "SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?l <http://www.w3.org/1999/02/22-rdf-syntax-ns#rest>* ?r } }"
     with EmbeddedStore(tmp_path / "store", read_only=True) as store:
         assert int(next(iter(store.query(lists)))["n"].value) == int(next(iter(one.query(lists, use_default_graph_as_union=True)))["n"].value)
+
+
+def test_a_graph_named_twice_in_one_write_gets_both_contents(tmp_path, built_store_path):
+    """replace_graphs with one graph twice (as two records describing one entity in one batch
+    could): the graph ends with the union of both, the triples it held and neither names gone."""
+    shutil.copytree(built_store_path, tmp_path / "store")
+    with EmbeddedStore(tmp_path / "store") as store:
+        g = sorted(gr for gr in store.graph_names() if "/graph/cordis/organisation/" in gr)[0]
+        old = [q.triple for q in store.quads(g)]
+        assert len(old) > 4
+        first, second = old[: len(old) // 2], old[len(old) // 2 : -1]  # the last triple in neither
+        store.replace_graphs([(g, first), (g, second)])
+        assert {str(q.triple) for q in store.quads(g)} == {str(t) for t in first + second}

@@ -156,17 +156,11 @@ def _nt(t) -> str:
     return f"{t.subject} {t.predicate} {t.object} ."
 
 
-def _diff_update(store: ox.Store, graphs, add, existing: set[str]) -> str:
-    """One SPARQL UPDATE (one transaction in Oxigraph) that turns each graph of ``graphs``
-    into exactly its new content (deleting stale triples, inserting new ones) and adds
-    ``add``. Unchanged graphs cost nothing, so re-importing the same data is cheap."""
-    return _diff_update_lines(
-        store, [(g, {_nt(t) for t in ts}) for g, ts in graphs], [(g, [_nt(t) for t in ts]) for g, ts in add], existing
-    )
-
-
 def _diff_update_lines(store: ox.Store, graphs, add, existing: set[str]) -> str:
-    """:func:`_diff_update` over N-Triples lines (text) instead of term objects."""
+    """One SPARQL UPDATE (one transaction in Oxigraph) that turns each graph of ``graphs``
+    ((graph, set of N-Triples lines)) into exactly its new content (deleting stale triples,
+    inserting new ones) and adds the lines of ``add``. Unchanged graphs cost nothing, so
+    re-importing the same data is cheap."""
     deletes, inserts, drops = [], [], []
     for g, new in graphs:
         old = set()
@@ -249,13 +243,15 @@ class EmbeddedStore(Store):
                     self._store.remove_graph(ox.NamedNode(g))
                 existing = []
             if existing:
-                names = [g for g, _ in graphs]
-                if len(set(names)) == len(names) and len({g for g, _ in add}) == len(add):
-                    # As N-Triples bytes (serialized by Oxigraph): no Python string per term.
-                    serialized = lambda part: {g: ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) for g, ts in part}  # noqa: E731
-                    update = _diff_update_nt(self._store, serialized(graphs), serialized(add), set(existing))
-                else:
-                    update = _diff_update(self._store, graphs, add, set(existing))
+                # As N-Triples bytes (serialized by Oxigraph): no Python string per term. A graph
+                # named twice gets the union of its contents.
+                def serialized(part) -> dict[str, bytes]:
+                    merged: dict[str, list] = {}
+                    for g, ts in part:
+                        merged.setdefault(g, []).extend(ts)
+                    return {g: ox.serialize(ts, format=ox.RdfFormat.N_TRIPLES) for g, ts in merged.items()}
+
+                update = _diff_update_nt(self._store, serialized(graphs), serialized(add), set(existing))
                 if update:
                     self._store.update(update)
             else:
