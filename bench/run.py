@@ -96,20 +96,18 @@ print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "
 # runs on one core; larger ones oversubscribe the cores). What any build of this data costs at least.
 LOAD_FLOOR = """
 import json, sys, time
-from concurrent.futures import ThreadPoolExecutor
 import pyoxigraph as ox
 from collabkg.importing.first_build import LOAD_PART_BYTES
-from collabkg.parallel import default_jobs
-from collabkg.store import _line_pieces
+from collabkg.store import bulk_load_in_pieces
 t = time.perf_counter()
 store = ox.Store(sys.argv[2])
-with open(sys.argv[1], "rb") as f, ThreadPoolExecutor(default_jobs()) as pool:
+with open(sys.argv[1], "rb") as f:
     rest = b""
     while True:
         chunk = f.read(LOAD_PART_BYTES)
         part, rest = (rest + chunk).rpartition(b"\\n")[0::2] if chunk else (rest, b"")
         if part:
-            list(pool.map(lambda p: store.bulk_load(p, format=ox.RdfFormat.N_QUADS), _line_pieces(part + b"\\n", default_jobs())))
+            bulk_load_in_pieces(store, part + b"\\n")
         if not chunk:
             break
 store.flush()
