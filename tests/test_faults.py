@@ -131,6 +131,26 @@ def kill_after(args: tuple[str, ...], delay: float) -> bool:
         return True
 
 
+def kill_at_random_moments(args: tuple[str, ...], seconds: float, rng: random.Random, check, reset) -> int:
+    """SIGKILL ``collabkg ARGS`` at random moments until KILLS runs were hit (at most 4 x KILLS runs);
+    ``check()`` after each run. A run that finished before its kill tells how long a run takes now
+    (the machine's load changes while the suite runs) and ``reset()`` puts the store back, so that
+    the next run has the whole job to do again rather than a quick no-op. Returns the hits."""
+    hits = 0
+    for _ in range(4 * KILLS):
+        if hits == KILLS:
+            break
+        t0 = time.monotonic()
+        if kill_after(args, rng.uniform(min(0.5, seconds * 0.3), seconds * 0.95)):
+            hits += 1
+            check()
+        else:
+            seconds = time.monotonic() - t0
+            check()
+            reset()
+    return hits
+
+
 def assert_complete(st: dict, expected: dict[str, int]) -> None:
     """Every project in the store has exactly its participations (``expected`` per grant)."""
     wrong = {g: (n, expected.get(g)) for g, (_, n) in st.items() if n != expected.get(g)}
@@ -175,15 +195,15 @@ def test_kill_during_build_then_rerun_gives_the_same_graph(data, reference_build
     rng = random.Random(SEED)
     store = tmp_path / "store"
     args = ("build", str(data["old"]), "--store", str(store))
-    hits = 0
-    for _ in range(KILLS):
-        delay = rng.uniform(0.5, reference_build["seconds"] * 0.95)
-        hits += kill_after(args, delay)
+
+    def check():
         if store.exists() or store.with_name("store.staging-complete").exists():
             st = state_after_recovery(store)
             assert_complete(st, data["old_counts"])
             # staged: all records or none of them
             assert set(st) in (set(), set(data["grants"])), f"seed {SEED}: {len(st)} of {len(data['grants'])} projects"
+
+    hits = kill_at_random_moments(args, reference_build["seconds"], rng, check, lambda: shutil.rmtree(store, ignore_errors=True))
     assert hits, f"seed {SEED}: no kill hit a running build"
     r = run(*args)
     assert r.returncode == 0, r.stderr
@@ -216,12 +236,17 @@ def test_kill_during_transactional_reimport_of_changed_records(data, reference_b
     rng = random.Random(SEED + 1)
     store = tmp_path / "store"
     shutil.copytree(reference_build["store"], store)
-    hits = 0
-    for _ in range(KILLS):
-        hits += kill_after((*args, str(store)), rng.uniform(0.5, seconds * 0.95))
+
+    def check():
         st = state_after_recovery(store)
         assert set(st) == set(data["grants"])
         assert_whole_batches(st, data)
+
+    def reset():
+        shutil.rmtree(store)
+        shutil.copytree(reference_build["store"], store)
+
+    hits = kill_at_random_moments((*args, str(store)), seconds, rng, check, reset)
     assert hits, f"seed {SEED}: no kill hit a running ingest"
     r = run(*args, str(store))
     assert r.returncode == 0, r.stderr
