@@ -115,3 +115,36 @@ def test_validation_on_one_core_gives_the_same_as_on_two(both):
         one = validation.store_results(store, jobs=1)
     assert len(one) > 1000
     assert two == one
+
+
+@pytest.mark.parametrize("rejected", [True, False], ids=["one rejected", "none rejected"])
+def test_enrichment_during_validation_gives_what_enrichment_after_it_gives(tmp_path, rejected):
+    """A first build enriches while it validates and keeps that enrichment only if validation took
+    nothing out. The sample records, the bundled OpenAlex works, and (``rejected``) a project found nowhere else (a real sample
+    record under a new grant number, with two coordinators), which is rejected: neither its record
+    nor the derived graphs (project-country shortcuts, themes) may name it. Either way the derived
+    graphs are those enrichment gives anew over the built store."""
+    from collabkg.importing import stages
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    for src in SAMPLES:
+        shutil.copy(src, folder / src.name)
+    tree = etree.parse(str(SAMPLES[0]))
+    root = tree.getroot()
+    root.find("id").text = "999999901"
+    CORRUPTIONS[0][1](root)  # two coordinators
+    if rejected:
+        tree.write(str(folder / "project-rejected.xml"), xml_declaration=True, encoding="UTF-8")
+    err = io.StringIO()
+    with EmbeddedStore(tmp_path / "store") as store:
+        summary = build(store, [folder, *bundled_inputs()[1:]], progress=False, err=err, validator=validation.ImportValidator(quarantine=tmp_path / "q.jsonl"))
+        assert summary.rejected_records == rejected and ("999999901" in err.getvalue()) == rejected
+        named = [q for q in store.quads() if any(isinstance(t, ox.NamedNode) and t.value.endswith("/999999901")
+                                                  for t in (q.subject, q.object))]
+        assert not named, named[:3]
+        derived = {g for g in store.graph_names() if any(f"/graph/{k}/" in g for k in ("derived", "themes", "links"))}
+        before = {g: sorted(map(str, store.raw.quads_for_pattern(None, None, None, ox.NamedNode(g)))) for g in derived}
+        assert len(before) == 5 and all(before.values()), {g: len(q) for g, q in before.items()}  # links, themes, shortcuts
+        stages.enrich(store)
+        assert before == {g: sorted(map(str, store.raw.quads_for_pattern(None, None, None, ox.NamedNode(g)))) for g in derived}

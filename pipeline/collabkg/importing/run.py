@@ -167,17 +167,30 @@ def ingest(
         if once is not None:
             once.close()  # its loader stops before the staging copy is discarded
         raise
+    ahead = None
     if once is not None:
         t = time.perf_counter()
         summary.triples_written += once.finish_writes()
-        store.compact()  # validation reads the whole store, then users do
-        st["write"] += time.perf_counter() - t
-        t = time.perf_counter()
-        _apply(once.validate(), summary, err)
-        st["validate"] += time.perf_counter() - t
+        try:
+            if enrich:
+                ahead = stages.EnrichAhead(store, base)  # while this thread compacts and validates
+            store.compact()  # validation reads the whole store, then users do
+            st["write"] += time.perf_counter() - t
+            t = time.perf_counter()
+            verdict = once.validate()
+            _apply(verdict, summary, err)
+            st["validate"] += time.perf_counter() - t
+        finally:
+            if ahead is not None:
+                ahead.wait()
         for dup in summary.duplicates:
             print(dup, file=err)
-    if enrich and summary.accepted:
+        if ahead is not None:
+            t = time.perf_counter()
+            ahead.finish(store_unchanged=not verdict.rejected_records)
+            # The thread's own time (overlapping write and validate) and the write after it.
+            st["enrich"] += ahead.seconds + time.perf_counter() - t
+    elif enrich and summary.accepted:
         t = time.perf_counter()
         stages.enrich(store, base, changed=changes)
         st["enrich"] += time.perf_counter() - t
@@ -234,8 +247,11 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, *, validate_o
     if not store.has_records():
         with store.staged():
             once = store.in_staging and validate_once is not False
-            # Enriched in the staging copy (its fast writes): records and derived graphs replace the store together.
-            summary = enrich(ingest(store, inputs, validate_once=once, **kwargs))
+            # Enriched in the staging copy (its fast writes): records and derived graphs replace
+            # the store together. Validated once, it is enriched while it is validated.
+            summary = ingest(store, inputs, validate_once=once, **{**kwargs, "enrich": once})
+            if not once:
+                summary = enrich(summary)
         summary.store = store.location
     else:
         summary = enrich(ingest(store, inputs, **kwargs))

@@ -7,6 +7,7 @@ importing process, which holds the store.
 """
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass
@@ -264,6 +265,74 @@ def enrich(store, base: str | None = None, changed: Changes | None = None) -> di
     stats.update({f"themes {k}": v for k, v in themes.update_themes(store, written, moved, base=base).items()})
     stats.update(shortcuts.update_shortcuts(store, written, base=base))
     return stats
+
+
+class HeldWrites:
+    """A store as :func:`enrich` sees it, whose writes are held back until :meth:`apply`: reads go
+    to the store, ``replace_graphs`` and ``replace_graphs_ntriples`` (enrich's only writes) are
+    kept, in order. Any other attribute is missing on purpose: enrichment that wrote some other
+    way would fail here rather than write early."""
+
+    def __init__(self, store):
+        self.store = store
+        self.location = store.location
+        self._writes: list[tuple[str, tuple]] = []
+
+    def query(self, *args, **kwargs):
+        return self.store.query(*args, **kwargs)
+
+    def has_graph(self, graph: str) -> bool:
+        return self.store.has_graph(graph)
+
+    def replace_graphs(self, graphs, add=()) -> int:
+        graphs, add = [(g, list(ts)) for g, ts in graphs], [(g, list(ts)) for g, ts in add]
+        self._writes.append(("replace_graphs", (graphs, add)))
+        return sum(len(ts) for _, ts in graphs + add)
+
+    def replace_graphs_ntriples(self, graphs, add=None, changed=None) -> int:
+        if changed is not None:
+            raise TypeError("HeldWrites: a held write cannot say yet what it changes")
+        self._writes.append(("replace_graphs_ntriples", (dict(graphs), dict(add or {}))))
+        return sum(nt.count(b"\n") for part in (graphs, add or {}) for nt in part.values())
+
+    def apply(self) -> None:
+        for name, args in self._writes:
+            getattr(self.store, name)(*args)
+
+
+class EnrichAhead:
+    """A first build's :func:`enrich`, computed in a thread while the staging store is compacted
+    and validated (one core is idle during compaction), its writes held (:class:`HeldWrites`).
+    :meth:`finish` writes them if validation took nothing out of the store; else, or if the
+    thread failed, enrichment runs again over what the store now holds."""
+
+    def __init__(self, store, base: str | None = None):
+        self._held, self._base = HeldWrites(store), base
+        self._error: BaseException | None = None
+        self.seconds = 0.0
+        self._thread = threading.Thread(target=self._run, name="enrich-ahead", daemon=True)
+        self._thread.start()
+
+    def _run(self) -> None:
+        t = time.perf_counter()
+        try:
+            enrich(self._held, self._base)
+        except BaseException as e:  # noqa: BLE001 - enrichment runs again in finish(), which raises
+            self._error = e
+        self.seconds = time.perf_counter() - t
+
+    def wait(self) -> None:
+        """Let the thread end (its reads must end before the store is closed or swapped)."""
+        self._thread.join()
+
+    def finish(self, store_unchanged: bool) -> None:
+        """Write the held enrichment (``store_unchanged``: the records it read are still those
+        stored), or enrich anew."""
+        self.wait()
+        if store_unchanged and self._error is None:
+            self._held.apply()
+        else:
+            enrich(self._held.store, self._base)
 
 
 def written_subjects(store, graphs: set[str], chunk: int = 1000) -> dict[str, set[str]]:
