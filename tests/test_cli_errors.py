@@ -95,3 +95,21 @@ def test_settings_read_the_environment_once_and_every_variable_is_in_the_readme(
     assert Settings.from_env({"COLLABKG_STORE": ""}).store.as_posix() == ".collabkg/store"
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     assert [v for v in VARIABLES if v not in readme] == []
+
+
+@pytest.mark.parametrize("command", ["ingest", "build", "validate"])
+@pytest.mark.parametrize("where", ["--base", "$COLLABKG_BASE"])
+def test_a_base_that_is_no_iri_is_a_usage_error_before_anything_is_read(command, where, tmp_path):
+    """Before, every record failed to map under such a base: exit 1 and a message per record."""
+    bad = "https://example.org:port/id/"  # looks like an IRI; the port is no number
+    args, env = [command, str(ONE_XML)], {}
+    if command != "validate":
+        args += ["--store", str(tmp_path / "store"), "--no-progress"]
+    if where == "--base":
+        args += ["--base", bad]
+    else:
+        env["COLLABKG_BASE"] = bad
+    r = run_cli(*args, env=env)
+    assert r.returncode == 2, (r.stdout, r.stderr)
+    assert r.stderr.count("\n") == 1 and where in r.stderr and bad in r.stderr, r.stderr
+    assert not (tmp_path / "store").exists()

@@ -12,7 +12,7 @@ import traceback
 
 import collabkg.errors as errors
 from collabkg.commands import registrars
-from collabkg.commands.common import WRITE_COMMANDS, fault_text, opened, remote_args
+from collabkg.commands.common import WRITE_COMMANDS, check_iri, fault_text, opened, remote_args
 from collabkg.errors import EXIT_ERROR, EXIT_INTERNAL, EXIT_OK, CollabkgError
 from collabkg.namespaces import DEFAULT_BASE
 from collabkg.settings import Settings
@@ -60,8 +60,12 @@ def main(argv: list[str] | None = None) -> int:
         args = ap.parse_args(argv)
         # The environment is read here, once; commands get its values through ``args``.
         args.settings = Settings.from_env()
-        if hasattr(args, "base") and not args.base:
-            args.base = args.settings.base or DEFAULT_BASE
+        if hasattr(args, "base"):
+            # Checked once here: a base that is no IRI would fail every record's mapping (exit 1).
+            check_iri(args.base, "--base")
+            if not args.base:
+                check_iri(args.settings.base, "$COLLABKG_BASE")
+                args.base = args.settings.base or DEFAULT_BASE
         return args.func(args)
     except CollabkgError as e:
         print(f"collabkg: error: {e}", file=sys.stderr)

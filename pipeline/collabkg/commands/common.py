@@ -3,8 +3,9 @@ options, and opening the store with its faults turned into one-line :class:`Stor
 from __future__ import annotations
 
 import argparse
+import re
 
-from collabkg.errors import StoreError
+from collabkg.errors import StoreError, UsageError
 from collabkg.settings import Settings
 
 # Commands that write to the store; only they list the write options of a remote store.
@@ -21,6 +22,22 @@ def store_arg(p: argparse.ArgumentParser) -> None:
 def base_arg(p: argparse.ArgumentParser) -> None:
     p.add_argument("--base", metavar="IRI",
                    help="base IRI for minted instance IRIs (default: $COLLABKG_BASE, else https://w3id.org/collabkg/id/)")
+
+
+def check_iri(value: str | None, option: str) -> None:
+    """A :class:`UsageError` naming ``option`` unless ``value`` (if given) is an absolute IRI."""
+    if not value:
+        return
+    ok = re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]+", value) is not None
+    if ok:
+        import pyoxigraph as ox
+
+        try:
+            ox.NamedNode(value)  # the store's own IRI check (e.g. a port that is not a number)
+        except ValueError:
+            ok = False
+    if not ok:
+        raise UsageError(f"{option}: {value!r} is not an absolute IRI (e.g. https://example.org/)")
 
 
 class _Endpoint(argparse.Action):

@@ -36,24 +36,17 @@ def register(sub) -> None:
     p.set_defaults(func=cmd_export)
 
 
-def _check_iri(value: str | None, option: str) -> None:
-    from collabkg.errors import UsageError
-
-    if value and not re.fullmatch(r"[A-Za-z][A-Za-z0-9+.-]*:[^\x00-\x20<>\"{}|^`\\]+", value):
-        raise UsageError(f"{option}: {value!r} is not an absolute IRI (e.g. https://example.org/sparql)")
-
-
 def cmd_export(args) -> int:
     from pathlib import Path
 
     import collabkg.dataset_description as dd
     import collabkg.export as ex
-    from collabkg.commands.common import open_store_from_args
+    from collabkg.commands.common import check_iri, open_store_from_args
     from collabkg.errors import EXIT_OK, UsageError
 
-    for value, option in ((args.base, "--base"), (args.sparql_endpoint, "--sparql-endpoint"),
+    for value, option in ((args.sparql_endpoint, "--sparql-endpoint"),
                           (args.download_base, "--download-base"), (args.publisher_iri, "--publisher-iri")):
-        _check_iri(value, option)
+        check_iri(value, option)
     if args.issued and not re.fullmatch(r"\d{4}-\d{2}-\d{2}", args.issued):
         raise UsageError(f"--issued: {args.issued!r} is not a date YYYY-MM-DD")
     out = Path(args.out)
