@@ -21,6 +21,9 @@ per batch, each with its own data graph. The verdict is the same (tests/test_fir
 * a record stated twice in one import whose later version is rejected keeps its earlier version
   (its own graph; per batch, the earlier version would have been written before the later one
   was checked).
+
+Enrichment does not wait for the verdict: it is computed meanwhile, its writes held back
+(:class:`collabkg.importing.stages.EnrichAhead`), and written only if nothing was taken out.
 """
 from __future__ import annotations
 

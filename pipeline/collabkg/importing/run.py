@@ -58,8 +58,9 @@ def ingest(
     all cores; 1 = in this process).
     ``enrich``: recompute links and themes afterwards (``build`` does it once at its end).
     ``validate_once``: write everything first and validate once over the store, then take the
-    rejected records out (a first build into a staging copy, see :mod:`.first_build`); otherwise
-    each batch is validated against the store before it is written.
+    rejected records out (a first build into a staging copy, see :mod:`.first_build`; enrichment is
+    then computed while it is validated); otherwise each batch is validated against the store
+    before it is written.
     """
     if isinstance(store, (str, Path, list, tuple)):
         raise TypeError("ingest(store, paths, ...): the store comes first, as in build()")
