@@ -196,6 +196,23 @@ def test_update_endpoint_batches_are_atomic(oxigraph_server):
     assert _graph(store, "urn:test:u1") == before and _graph(store, "urn:test:u2") == set()
 
 
+def test_replacing_some_subjects_of_a_graph_keeps_the_rest_on_both_stores(oxigraph_server, tmp_path):
+    """``replace_subjects`` (incremental enrichment): the endpoint's (read, filter, replace the
+    graph) and the embedded store's (one UPDATE) give the same graph."""
+    from collabkg.remote_store import RemoteStore
+    from collabkg.store import EmbeddedStore
+
+    g = "urn:test:derived"
+    new = ox.serialize([ox.Triple(ox.NamedNode("urn:test:s1"), ox.NamedNode("urn:test:p"), ox.Literal("new 1"))],
+                       format=ox.RdfFormat.N_TRIPLES)
+    want = {("urn:test:s1", "new 1"), ("urn:test:s3", "old 3"), ("urn:test:s4", "old 4")}
+    with EmbeddedStore(tmp_path / "emb") as emb:
+        for store in (RemoteStore(oxigraph_server.query, oxigraph_server.update), emb):
+            store.replace_graphs([(g, _triples(5, "old"))])
+            store.replace_subjects(g, {"urn:test:s0", "urn:test:s1", "urn:test:s2"}, new)
+            assert _graph(store, g) == want, type(store).__name__
+
+
 def test_read_only_and_missing_write_endpoint_are_refused(oxigraph_server):
     from collabkg.remote_store import RemoteStore
     from collabkg.store import StoreError

@@ -11,8 +11,8 @@ What is recomputed when: ``build``, ``load`` and a first import derive the whole
 re-derived: the projects written, plus every project with a participation of an organisation
 whose graph (with its address) was written with a content other than it held (its country may
 have changed; ``stages.Changes``). Those projects' old pairs
-are dropped and their new pairs added, the rest of the graph kept, in one ``replace_graphs``
-(one transaction; on the embedded store a diff: only the changed pairs are deleted and inserted).
+are dropped and their new pairs added, the rest of the graph kept, in one transaction
+(``Store.replace_subjects``; on the embedded store one UPDATE that reads only those projects' pairs).
 If the graph is absent (never derived), it is derived whole.
 
 Why it exists: the country questions (collaboration network, partner countries, country pairs)
@@ -28,7 +28,6 @@ from __future__ import annotations
 import pyoxigraph as ox
 
 import collabkg.linking as linking
-from collabkg.mapping.terms import ckg
 from collabkg.namespaces import IRIs, sparql_prefixes
 from collabkg.store import Store
 
@@ -66,19 +65,14 @@ def projects_of(store: Store, organisations: set[str], chunk: int = 1000) -> set
     return out
 
 
-def pairs_of(store: Store, projects: set[str], chunk: int = 1000) -> set[tuple[ox.NamedNode, ox.NamedNode]]:
-    """The distinct (project, country) pairs of ``projects`` only."""
-    out: set[tuple[ox.NamedNode, ox.NamedNode]] = set()
+def pairs_of(store: Store, projects: set[str], chunk: int = 1000) -> bytes:
+    """The distinct (project, country) pairs of ``projects`` only, as N-Triples lines."""
+    out: list[bytes] = []
     ps = sorted(projects)
     for i in range(0, len(ps), chunk):
-        out.update((r["project"], r["country"]) for r in store.query(sparql_prefixes() + PAIRS_OF % _values(ps[i:i + chunk])))
-    return out
-
-
-def stored_pairs(store: Store, graph: str) -> set[tuple[ox.NamedNode, ox.NamedNode]]:
-    """The pairs the derived graph holds now."""
-    q = f"SELECT ?p ?c WHERE {{ GRAPH <{graph}> {{ ?p ckg:participantCountry ?c }} }}"
-    return {(r["p"], r["c"]) for r in store.query(sparql_prefixes() + q)}
+        construct = f"CONSTRUCT {{ ?project ckg:participantCountry ?country }} WHERE {{ {{ {PAIRS_OF % _values(ps[i:i + chunk])} }} }}"
+        out.append(store.query(sparql_prefixes() + construct).serialize(format=ox.RdfFormat.N_TRIPLES))
+    return b"".join(out)
 
 
 def update_shortcuts(store: Store, written: dict[str, set[str]], base: str | None = None) -> dict[str, int]:
@@ -91,11 +85,11 @@ def update_shortcuts(store: Store, written: dict[str, set[str]], base: str | Non
     projects = set(written.get("Project", ())) | projects_of(store, linking.written_organisations(store, written))
     if not projects:
         return {"projects re-derived": 0}
-    nodes = {ox.NamedNode(p) for p in projects}
-    pairs = {pc for pc in stored_pairs(store, graph) if pc[0] not in nodes} | pairs_of(store, projects)
-    pred = ckg("participantCountry")
-    store.replace_graphs([(graph, [ox.Triple(p, pred, c) for p, c in pairs])])
-    return {graph: len(pairs), "projects re-derived": len(projects)}
+    # As N-Triples bytes, the rest of the graph untouched (x16: 149,000 pairs, of which 300 new
+    # projects re-derive ~14,000: 2.8 s as Python objects and a whole-graph diff).
+    nt = pairs_of(store, projects)
+    store.replace_subjects(graph, projects, nt)
+    return {"pairs re-derived": nt.count(b"\n"), "projects re-derived": len(projects)}
 
 
 def derive_shortcuts(store: Store, base: str | None = None) -> dict[str, int]:

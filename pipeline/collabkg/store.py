@@ -76,6 +76,17 @@ class Store(ABC):
         """Whether any named graph besides the ontology's holds a triple (one ASK)."""
         return bool(self.query(f"ASK {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(!STRSTARTS(STR(?g), \"{ONTOLOGY_GRAPH}\")) }}"))
 
+    def replace_subjects(self, graph: str, subjects: Iterable[str], nt: bytes) -> None:
+        """In one transaction, replace what ``graph`` says about ``subjects`` (IRIs) with the
+        N-Triples lines ``nt`` (about those subjects only), keeping the rest of the graph: a
+        derived graph some of whose subjects are derived anew. This default reads the graph as
+        N-Triples (serialized by the store's client: no Python object per term) and replaces it."""
+        old = self.query(f"CONSTRUCT {{ ?s ?p ?o }} WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}").serialize(format=ox.RdfFormat.N_TRIPLES)
+        drop = {f"<{s}>".encode() for s in subjects}
+        # In N-Triples a line's subject is its first token (an IRI holds no space).
+        kept = b"".join(line + b"\n" for line in old.splitlines() if line[: line.find(b" ")] not in drop)
+        self.replace_graphs_ntriples({graph: kept + nt})
+
     def record_graphs(self) -> list[str]:
         """The named graphs that are not the ontology's (records, entities, vocabulary, links)."""
         return [g for g in self.graph_names() if not g.startswith(ONTOLOGY_GRAPH)]
@@ -311,6 +322,22 @@ class EmbeddedStore(Store):
         except OSError as e:
             raise StoreError(f"{self.location}: write failed, batch not applied: {e}") from None
         return n
+
+    def replace_subjects(self, graph: str, subjects: Iterable[str], nt: bytes) -> None:
+        # One UPDATE: the subjects' lines found by index lookups, the rest of the graph not read.
+        subjects = sorted(subjects)
+        if not subjects and not nt:
+            return
+        parts = []
+        for i in range(0, len(subjects), 5000):
+            values = " ".join(f"<{s}>" for s in subjects[i:i + 5000])
+            parts.append(f"DELETE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ VALUES ?s {{ {values} }} GRAPH <{graph}> {{ ?s ?p ?o }} }}")
+        if nt:
+            parts.append(f"INSERT DATA {{ GRAPH <{graph}> {{\n{nt.decode('utf-8')}}} }}")
+        try:
+            self._store.update(" ;\n".join(parts))
+        except OSError as e:
+            raise StoreError(f"{self.location}: write failed, not applied: {e}") from None
 
     def empty_staging(self) -> None:
         """Start the staging copy over, empty (inside :meth:`staged` only). Bulk loads into an

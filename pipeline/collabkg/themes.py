@@ -211,10 +211,7 @@ def update_themes(store: Store, written: dict[str, set[str]], moved: set[str], b
         return stats
     new = theme_triples(load_table(), read_projects(store, sorted(projects)) if projects else {},
                         read_works(store, sorted(works)) if works else {}, stats)
-    redone = {ox.NamedNode(r) for r in projects | works}
-    kept = [ox.Triple(r["r"], r["p"], r["t"]) for r in _read(store, f"SELECT ?r ?p ?t WHERE {{ GRAPH <{graph}> {{ ?r ?p ?t }} }}")
-            if r["r"] not in redone]
-    store.replace_graphs([(graph, kept + new)])
+    store.replace_subjects(graph, projects | works, ox.serialize(new, format=ox.RdfFormat.N_TRIPLES))
     return stats
 
 
