@@ -158,20 +158,24 @@ print(json.dumps({"seconds": time.perf_counter() - t, "records": records, "tripl
 """ + _PEAK
 
 
+NEW_OFFSET = 99_000_000_000
+
+
 def new_projects_zip(n: int, workdir: Path) -> Path:
-    """``n`` real projects under new grant numbers (offset 7 * 10^9): what ``ingest`` adds."""
+    """``n`` real projects under new grant numbers (offset 99 * 10^9, clear of the scale-ups'
+    copies, each k * 10^9): what ``ingest`` adds."""
     import re
     import zipfile
 
     from scaleup import CORDIS_ZIP
 
-    out = workdir / f"new-{n}.zip"
+    out = workdir / f"new-{n}-at-{NEW_OFFSET}.zip"
     if not out.exists():
         with zipfile.ZipFile(CORDIS_ZIP) as src, zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as dst:
             for info in sorted(src.infolist(), key=lambda i: i.filename)[:n]:
                 d = src.read(info)
-                d = re.sub(rb"<id>(\d+)</id>", lambda m: b"<id>%d</id>" % (int(m.group(1)) + 7_000_000_000), d, count=1)
-                d = re.sub(rb"<grantDoi>10\.3030/(\d+)</grantDoi>", lambda m: b"<grantDoi>10.3030/%d</grantDoi>" % (int(m.group(1)) + 7_000_000_000), d, count=1)
+                d = re.sub(rb"<id>(\d+)</id>", lambda m: b"<id>%d</id>" % (int(m.group(1)) + NEW_OFFSET), d, count=1)
+                d = re.sub(rb"<grantDoi>10\.3030/(\d+)</grantDoi>", lambda m: b"<grantDoi>10.3030/%d</grantDoi>" % (int(m.group(1)) + NEW_OFFSET), d, count=1)
                 dst.writestr("new-" + info.filename, d)
     return out
 
@@ -227,15 +231,16 @@ def build_rows(scales: list[int], workdir: Path, baseline_max: int) -> list[dict
             shutil.copytree(target, built(z))
         rows.append(load_floor_row(target, scale, workdir, floor))
         print_row(rows[-1])
-        if scale == 1:
+        if scale in (1, 16):  # the bundled data, and about the whole dump
             new = new_projects_zip(300, workdir)
-            for path in ("native", "objects"):
-                copy = workdir / "store-x1-ingest"
+            for path in ("native", "objects") if scale == 1 else ("native",):
+                copy = workdir / f"store-x{scale}-ingest"
                 shutil.rmtree(copy, ignore_errors=True)
-                shutil.copytree(workdir / "store-x1", copy)
+                shutil.copytree(workdir / f"store-x{scale}", copy)
                 secs, peak, out = measure(INGEST, str(new), str(copy), path)
-                rows.append(_row("ingest 300 new projects", 1, f"collabkg ({path} write)", json.loads(out.strip().splitlines()[-2]), peak))
+                rows.append(_row("ingest 300 new projects", scale, f"collabkg ({path} write)", json.loads(out.strip().splitlines()[-2]), peak))
                 print_row(rows[-1])
+                shutil.rmtree(copy, ignore_errors=True)
         if scale <= baseline_max:
             target = workdir / f"rdflib-x{scale}.trig"
             target.unlink(missing_ok=True)
