@@ -269,8 +269,8 @@ def enrich(store, base: str | None = None, changed: Changes | None = None) -> di
 
 class HeldWrites:
     """A store as :func:`enrich` sees it, whose writes are held back until :meth:`apply`: reads go
-    to the store, ``replace_graphs`` and ``replace_graphs_ntriples`` (enrich's only writes) are
-    kept, in order. Any other attribute is missing on purpose: enrichment that wrote some other
+    to the store, ``replace_graphs`` and ``replace_graphs_ntriples`` (the only writes of an
+    enrichment from the whole store, ``changed`` None) are kept, in order. Any other attribute is missing on purpose: enrichment that wrote some other
     way would fail here rather than write early."""
 
     def __init__(self, store):
