@@ -328,6 +328,68 @@ sys.exit(main(sys.argv[2:]))
 '''
 
 
+@pytest.mark.parametrize("point", ["recorded", "half", "done"])
+def test_kill_in_the_middle_of_a_batch_write_is_finished_by_the_next_opening(data, tmp_path, point):
+    """A batch with new records is written in two steps (the new graphs through the bulk loader,
+    the changed ones through one UPDATE), recorded first in a write-ahead file. kill -9 once the
+    file is in place, between the two steps, or after both: the next opening for writing finishes
+    the batch (the first batch whole, nothing of the second), and a re-run gives the uninterrupted result."""
+    few = subset_zip(tmp_path / "few.zip", 40)  # the first batch replaces these and adds new projects
+    base = tmp_path / "base"
+    assert run("build", str(few), "--store", str(base)).returncode == 0
+    reference = tmp_path / "reference"
+    shutil.copytree(base, reference)
+    assert run("ingest", str(data["new"]), "--store", str(reference)).returncode == 0
+    store = tmp_path / "store"
+    shutil.copytree(base, store)
+    child = tmp_path / "crash_in_batch.py"
+    child.write_text(CRASH_IN_BATCH)
+    log = tmp_path / "stderr.txt"
+    with open(log, "w") as err:
+        p = subprocess.Popen([sys.executable, str(child), point, "ingest", str(data["new"]), "--store", str(store), "--no-progress"],
+                             env=ENV, stdout=subprocess.DEVNULL, stderr=err, start_new_session=True)
+        try:
+            p.wait(timeout=600)
+        finally:
+            os.killpg(p.pid, signal.SIGKILL)  # its reading workers, orphaned
+    assert p.returncode == -signal.SIGKILL, log.read_text()[-2000:]
+    ahead = store.with_name(store.name + ".write-ahead")
+    assert ahead.exists()
+    st = state_after_recovery(store)
+    assert not ahead.exists()
+    first = data["grants"][:BATCH_RECORDS]
+    assert set(st) == set(first), f"{point}: {len(st)} projects after recovery, expected the first batch"
+    assert all(t.endswith(REVISED) for t, _ in st.values())
+    assert_complete(st, data["new_counts"])
+    assert run("ingest", str(data["new"]), "--store", str(store)).returncode == 0
+    assert digest(store) == digest(reference)
+
+
+# Run `collabkg ARGS` and SIGKILL ourselves in the first batch write that goes through a write-ahead
+# file: once the file is in place ("recorded"), after its first step ("half"), after both ("done").
+CRASH_IN_BATCH = r'''
+import contextlib, os, signal, sys
+import collabkg.store as st
+point, original = sys.argv[1], st._write_ahead
+@contextlib.contextmanager
+def hooked(*args):
+    def die(at):
+        if at == point:
+            os.kill(os.getpid(), signal.SIGKILL)
+    with original(*args) as applied:
+        die("recorded")
+        def step_done():
+            applied()
+            die("half")
+        yield step_done
+        die("done")
+st._write_ahead = hooked
+if __name__ == "__main__":  # (not in the reading workers, which import this file again)
+    from collabkg.cli import main
+    sys.exit(main(sys.argv[2:]))
+'''
+
+
 # ------------------------------------------------------------------------- writers and readers
 
 

@@ -166,3 +166,36 @@ def test_a_graph_named_twice_in_one_write_gets_both_contents(tmp_path, built_sto
         first, second = old[: len(old) // 2], old[len(old) // 2 : -1]  # the last triple in neither
         store.replace_graphs([(g, first), (g, second)])
         assert {str(q.triple) for q in store.quads(g)} == {str(t) for t in first + second}
+
+
+def test_a_batch_validated_while_the_one_before_is_written_sees_the_store_as_after_it(tmp_path, built_store_path):
+    """The importer validates a batch while the batch before it is still being written (against the
+    store as it will be after that write): the results are those of validating after the write.
+    Here the earlier batch renames a stored organisation, and the later one (another project naming
+    the organisation) states its old name: two names for one PIC only once the rename is in."""
+    a, b = tmp_path / "a", tmp_path / "b"
+    a.mkdir(), b.mkdir()
+    tree = etree.parse(str(SAMPLES[0]))
+    name = tree.getroot().find("relations/associations/organization/legalName")
+    old_name = name.text
+    name.text = old_name + " RENAMED"
+    tree.write(str(a / SAMPLES[0].name), xml_declaration=True, encoding="UTF-8")
+    tree = etree.parse(str(SAMPLES[0]))
+    tree.getroot().find("id").text = "999000001"  # another project, the organisation under its stored name
+    tree.write(str(b / SAMPLES[0].name), xml_declaration=True, encoding="UTF-8")
+    earlier, later = ([m for j in stages.plan([d]) for m in stages.read_and_map(j).items] for d in (a, b))
+    items = [stages.validation_item(m) for m in later]
+    shutil.copytree(built_store_path, tmp_path / "store")
+    with EmbeddedStore(tmp_path / "store") as store:
+        pending = stages.prepare_write(earlier, set())
+        during = _by_record(validate_batch(items, store, pending=pending))
+        before = _by_record(validate_batch(items, store))
+        stages.write(pending, store)
+        after = _by_record(validate_batch(items, store))
+    assert during == after
+    assert during != before  # the pending write decides here
+
+    def two_names(results) -> bool:
+        return any(x.path == f"<{CKG}legalName>" and x.component == "MaxCountConstraintComponent" for _, rs in results for x in rs)
+
+    assert two_names(after) and not two_names(before)

@@ -134,6 +134,8 @@ class Store(ABC):
         self.close()
 
 
+# Above it, Oxigraph's bulk loader commits in several steps (it makes batches of a million quads).
+BULK_BATCH_MAX_QUADS = 500_000
 BULK_SPLIT_BYTES = 4 << 20  # below it, one bulk load (see bulk_load_in_pieces)
 
 
@@ -252,6 +254,8 @@ class EmbeddedStore(Store):
             p.mkdir(parents=True, exist_ok=True)
         self._store = _open(p, read_only)
         self._bulk = False
+        if not read_only:
+            _replay_write_ahead(p, self._store)
 
     @property
     def raw(self) -> ox.Store:
@@ -303,11 +307,8 @@ class EmbeddedStore(Store):
         n = sum(nt.count(b"\n") for nt in graphs.values()) + sum(nt.count(b"\n") for nt in add.values())
         try:
             existing = [g for g in graphs if self._store.contains_named_graph(ox.NamedNode(g))]
-            if existing and not self._bulk:
-                # Some graphs already hold triples: one UPDATE with the difference.
-                update = _diff_update_nt(self._store, graphs, add, set(existing), changed)
-                if update:
-                    self._store.update(update)
+            if not self._bulk:
+                self._write_batch(graphs, add, set(existing), changed)
                 return n
             if changed is not None:
                 changed.update(graphs)
@@ -322,6 +323,35 @@ class EmbeddedStore(Store):
         except OSError as e:
             raise StoreError(f"{self.location}: write failed, batch not applied: {e}") from None
         return n
+
+    def _write_batch(self, graphs: dict[str, bytes], add: dict[str, bytes], existing: set[str], changed) -> None:
+        """A batch outside a staging copy, all or nothing: the graphs that hold triples and the
+        added lines go through one UPDATE with the difference; the new graphs through the bulk
+        loader (twice as fast as a transaction, and it leaves nothing to flush). Both are first
+        recorded in a write-ahead file that the next writer replays if this process dies between
+        or during them (:func:`_replay_write_ahead`)."""
+        fresh = {g: nt for g, nt in graphs.items() if g not in existing and nt}
+        if self._path is None or not fresh or sum(nt.count(b"\n") for nt in fresh.values()) > BULK_BATCH_MAX_QUADS:
+            # One transaction (in memory; or a batch so large that the bulk loader would commit it
+            # in several steps, which readers could see).
+            update = _diff_update_nt(self._store, graphs, add, existing, changed)
+            if update:
+                self._store.update(update)
+            return
+        update = _diff_update_nt(self._store, {g: graphs[g] for g in existing}, add, existing, changed)
+        if changed is not None:
+            changed.update(fresh)
+        fresh = b"".join(nquads(nt, g) for g, nt in fresh.items())
+        with _write_ahead(self._path, update, fresh) as applied:
+            # The new graphs first: if they fail (disk full), nothing of the batch is in.
+            self._store.bulk_load(fresh, format=ox.RdfFormat.N_QUADS)
+            applied()  # from here on the batch is partly in: a failure leaves it to the replay
+            try:
+                if update:
+                    self._store.update(update)
+            except OSError as e:
+                raise StoreError(f"{self.location}: write failed in the middle of a batch: {e}; "
+                                 "the next opening of the store for writing finishes it") from None
 
     def replace_subjects(self, graph: str, subjects: Iterable[str], nt: bytes) -> None:
         # One UPDATE: the subjects' lines found by index lookups, the rest of the graph not read.
@@ -450,6 +480,7 @@ class MemoryStore(EmbeddedStore):
 
     def __init__(self):  # noqa: D107 (no folder, no lock, no staging)
         self.location = "memory"
+        self._path = None
         self._store = ox.Store()
         self._bulk = False
         self._read_only = False
@@ -528,6 +559,63 @@ def _writer_pid(p: Path) -> int | None:
 def _staging_paths(p: Path) -> tuple[Path, Path]:
     staging = p.with_name(p.name + ".staging")
     return staging, p.with_name(p.name + ".staging-complete")
+
+
+def _write_ahead_path(p: Path) -> Path:
+    return p.with_name(p.name + ".write-ahead")
+
+
+@contextmanager
+def _write_ahead(p: Path, update: str, nquads_data: bytes):
+    """Record a batch's UPDATE and bulk-loaded N-Quads durably before applying them; the file goes
+    once both are applied. The body calls the yielded function once the first part is in: a
+    failure before that leaves the store as it was (the file goes), after it leaves the file to
+    :func:`_replay_write_ahead`."""
+    path = _write_ahead_path(p)
+    tmp = path.with_name(path.name + ".tmp")
+    body = update.encode("utf-8")
+    with open(tmp, "wb") as f:
+        f.write(b"collabkg-write-ahead 1 %d\n" % len(body) + body + nquads_data)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+    _fsync_dir(path.parent)
+    started = []
+    try:
+        yield lambda: started.append(True)
+    except BaseException:
+        if not started:
+            path.unlink(missing_ok=True)
+        raise
+    path.unlink()
+
+
+def _replay_write_ahead(p: Path, store: ox.Store) -> None:
+    """Finish a batch whose writer died while applying it (see :func:`_write_ahead`): its N-Quads
+    and its UPDATE again (both give the same store when applied twice)."""
+    path = _write_ahead_path(p)
+    path.with_name(path.name + ".tmp").unlink(missing_ok=True)  # not recorded whole: nothing was applied
+    if not path.exists():
+        return
+    data = path.read_bytes()
+    header, _, rest = data.partition(b"\n")
+    size = int(header.split()[2])
+    try:
+        store.bulk_load(rest[size:], format=ox.RdfFormat.N_QUADS)
+        if size:
+            store.update(rest[:size].decode("utf-8"))
+        store.flush()
+    except OSError as e:
+        raise StoreError(f"{p}: cannot finish the batch an interrupted import left in {path.name}: {e}") from None
+    path.unlink()
+
+
+def _fsync_dir(d: Path) -> None:
+    fd = os.open(d, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def _recover_staging(p: Path) -> None:

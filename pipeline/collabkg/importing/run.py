@@ -23,7 +23,7 @@ from collabkg.resources import bundled_inputs, ontology_dir
 from collabkg.store import ONTOLOGY_GRAPH, Store
 from collabkg.validation.service import ImportValidator
 
-BATCH_RECORDS = 256
+BATCH_RECORDS = 100
 
 
 def load_ontology(store: Store) -> int:
@@ -89,6 +89,7 @@ def ingest(
     # left the derived graphs stale (None: derive them whole).
     stale = stages.stale_marker(store) if once is None and store.has_records() else None
     changes = stages.Changes() if stale is not None and not stale.exists() else None
+    writer = stages.Writer(store, changes)
     if stale is not None:
         stale.touch()  # before the first write
 
@@ -112,7 +113,7 @@ def ingest(
             warming.join()
         t = time.perf_counter()
         if once is None:
-            ok, rejected, warnings = stages.validate(list(batch.values()), store, validator)
+            ok, rejected, warnings = stages.validate(list(batch.values()), store, validator, writer.pending)
         else:  # validated once at the end
             ok, rejected, warnings = list(batch.values()), {}, {}
         st["validate"] += time.perf_counter() - t
@@ -132,12 +133,12 @@ def ingest(
             else:
                 summary.accepted += 1
             accepted_at[m.graph] = m.where
-        t = time.perf_counter()
-        if once is None:
-            summary.triples_written += stages.write(ok, store, vocab_written, changes)
+        if once is None:  # written in the writer's thread while the next batch is validated
+            summary.triples_written += writer.submit(stages.prepare_write(ok, vocab_written, changes))
         else:
+            t = time.perf_counter()
             summary.triples_written += once.write(ok, vocab_written)
-        st["write"] += time.perf_counter() - t
+            st["write"] += time.perf_counter() - t
         batch.clear()
 
     try:
@@ -164,10 +165,14 @@ def ingest(
                     if len(batch) >= BATCH_RECORDS:
                         flush()
             flush()
+            summary.triples_written += writer.wait()
     except BaseException:
         if once is not None:
             once.close()  # its loader stops before the staging copy is discarded
+        writer.abandon()  # the write under way ends (whole or not at all) before the store closes
         raise
+    finally:
+        st["write"] += writer.seconds
     ahead = None
     if once is not None:
         t = time.perf_counter()

@@ -7,6 +7,7 @@ importing process, which holds the store.
 """
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import Counter
@@ -180,34 +181,102 @@ def validation_item(m: Mapped) -> tuple[SourceRecord, str, NTriplesRecord]:
     return rec, m.graph, NTriplesRecord(m.own, m.entities, m.vocab)
 
 
-def validate(batch: list[Mapped], store, validator) -> tuple[list[Mapped], dict[str, list[RecordError]], Counter]:
-    """Check a batch against the shapes (with what the store holds as context): the records that
-    may go in, the rejected ones with their reasons, and warning counts."""
+def validate(batch: list[Mapped], store, validator, pending: Write | None = None
+             ) -> tuple[list[Mapped], dict[str, list[RecordError]], Counter]:
+    """Check a batch against the shapes (with what the store holds as context, as it will be once
+    the ``pending`` write is done): the records that may go in, the rejected ones with their
+    reasons, and warning counts."""
     if validator is None or not batch:
         return batch, {}, Counter()
-    rejected, warnings = validator([validation_item(m) for m in batch], store)
+    items = [validation_item(m) for m in batch]
+    rejected, warnings = validator(items, store, pending)
     return [m for m in batch if m.record_id not in rejected], rejected, warnings
 
 
 # --- write -------------------------------------------------------------------------------------------
 
 
-def write(batch: list[Mapped], store, vocab_written: set[bytes], changes: Changes | None = None) -> int:
-    """Write a batch in one transaction: each record's graph and the entity graphs it describes are
-    replaced; new vocabulary lines are added to the shared vocabulary graph. Returns triples written;
-    ``changes`` gets the graphs whose content changed."""
+class Write(NamedTuple):
+    """What one batch writes, in one transaction: each graph's new content (replacing what the
+    graph held) and lines added to add-only graphs (the shared vocabulary), as N-Triples bytes."""
+
+    graphs: dict[str, bytes]
+    add: dict[str, bytes]
+
+
+def prepare_write(batch: list[Mapped], vocab_written: set[bytes], changes: Changes | None = None) -> Write:
+    """A batch's :class:`Write`: each record's graph and the entity graphs it describes (the
+    latest record describing an entity wins), and the vocabulary lines not written yet in this import."""
     graphs: dict[str, bytes] = {}
     for m in batch:
         graphs[m.graph] = m.own
-        for g, nt in m.entities:  # the latest record describing an entity wins
+        for g, nt in m.entities:
             graphs[g] = nt
     add: dict[str, list[bytes]] = {}
     for m in batch:
         new_vocab_lines(m, vocab_written, add)
     if changes is not None:
         changes.vocabulary = changes.vocabulary or bool(add)
-    return store.replace_graphs_ntriples(graphs, {g: b"".join(ls) for g, ls in add.items()},
-                                         changed=changes.graphs if changes is not None else None)
+    return Write(graphs, {g: b"".join(ls) for g, ls in add.items()})
+
+
+def write(w: Write, store, changes: Changes | None = None) -> int:
+    """Apply a :class:`Write` in one transaction. Returns triples written; ``changes`` gets the
+    graphs whose content changed."""
+    return store.replace_graphs_ntriples(w.graphs, w.add, changed=changes.graphs if changes is not None else None)
+
+
+class Writer:
+    """Writes batches one at a time, in order, in a thread of its own: the store's write runs
+    without the GIL, so the importing thread validates the next batch meanwhile (against the store
+    as it will be after :attr:`pending`, the write under way)."""
+
+    def __init__(self, store, changes: Changes | None = None):
+        self.store, self.changes = store, changes
+        self.pending: Write | None = None
+        # What this import's writes left in each graph (a digest of its bytes): a graph restated
+        # as this import already wrote it (an organisation in many projects) is not read again.
+        self._holds: dict[str, bytes] = {}
+        self.seconds = 0.0  # the writes' own time
+        self._thread: threading.Thread | None = None
+        self._result: int | BaseException = 0
+
+    def submit(self, w: Write) -> int:
+        """Start writing ``w`` once the write under way is done; returns that one's triples."""
+        n = self.wait()
+        self.pending = w
+        self._thread = threading.Thread(target=self._run, args=(w,), name="collabkg-writer", daemon=True)
+        self._thread.start()
+        return n
+
+    def _run(self, w: Write) -> None:
+        t = time.perf_counter()
+        try:
+            digests = {g: hashlib.blake2b(nt, digest_size=16).digest() for g, nt in w.graphs.items()}
+            same = {g for g, d in digests.items() if self._holds.get(g) == d}
+            self._result = write(Write({g: nt for g, nt in w.graphs.items() if g not in same}, w.add), self.store, self.changes)
+            self._result += sum(w.graphs[g].count(b"\n") for g in same)  # written before, counted again as before
+            self._holds.update(digests)
+        except BaseException as e:  # noqa: BLE001 - raised in the importing thread by wait()
+            self._result = e
+        self.seconds += time.perf_counter() - t
+
+    def wait(self) -> int:
+        """Let the write under way end; its triples written (its error is raised here)."""
+        if self._thread is None:
+            return 0
+        self._thread.join()
+        self._thread, self.pending = None, None
+        result, self._result = self._result, 0
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def abandon(self) -> None:
+        """Let the write under way end, whatever its outcome (the import is failing anyway)."""
+        if self._thread is not None:
+            self._thread.join()
+            self._thread, self.pending = None, None
 
 
 def new_vocab_lines(m: Mapped, vocab_written: set[bytes], add: dict[str, list[bytes]]) -> tuple[int, int]:

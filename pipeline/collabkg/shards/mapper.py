@@ -168,7 +168,7 @@ def map_partition(part: Partition, out: str, engine: str | None = None, validate
             vocab_graph = m.vocab_graph
             for line in m.vocab.splitlines(keepends=True):
                 vocab.setdefault(line)
-        stages.write(ok, mem, vocab_written)
+        stages.write(stages.prepare_write(ok, vocab_written), mem)
         batch.clear()
 
     for item in items:

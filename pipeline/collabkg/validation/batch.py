@@ -56,8 +56,10 @@ def reference_nt() -> bytes:
 class Batch:
     """The data graph for validating a batch of mapped records, and which record each node is in."""
 
-    def __init__(self, items, store=None):
-        # items: [(SourceRecord, graph IRI, triples or NTriplesRecord)] as the importer builds them
+    def __init__(self, items, store=None, pending=None):
+        # items: [(SourceRecord, graph IRI, triples or NTriplesRecord)] as the importer builds them;
+        # pending: a write not done yet (graphs: {graph: N-Triples} it replaces, add: {graph:
+        # N-Triples} it adds): the store is read as it will be after it.
         self.items = list(items)
         self._parts = [_parts(triples) for _, _, triples in self.items]
         # The records' data as N-Triples bytes, loaded as such (Python term objects are what cost here).
@@ -78,7 +80,7 @@ class Batch:
         # Lenient: the bytes were serialized by Oxigraph from valid terms (the mappers' and the
         # reference data's); checking every IRI again costs half the load.
         self.mem.load(reference_nt() + self.data_nt, format=NT, lenient=True)
-        self.context: list[ox.Triple] = self._context(store) if store is not None else []
+        self.context: list[ox.Triple] = self._context(store, pending) if store is not None else []
         if self.context:
             self.mem.extend(ox.Quad(t.subject, t.predicate, t.object) for t in self.context)
         written: dict = {}
@@ -89,22 +91,29 @@ class Batch:
         Data.remember([q.triple for q in ox.parse(typed, format=NT)] if typed else [], written)
         self.data = Data.of_store(self.mem, written)
 
-    def _context(self, store) -> list[ox.Triple]:
-        """What the store already holds about the nodes this batch points to or describes."""
+    def _context(self, store, pending=None) -> list[ox.Triple]:
+        """What the store holds about the nodes this batch points to or describes (after the
+        ``pending`` write: the graphs it replaces are read from it rather than from the store)."""
         own = {g for _, g, _ in self.items}
+        replaced = set(pending.graphs) if pending is not None else set()
         out: list[ox.Triple] = []
+        seen = set()
+
+        def keep(t) -> None:
+            if t not in seen:
+                seen.add(t)
+                out.append(ox.Triple(*t))
+
         # What other records say about the batch's organisations' legal names (one PIC, one name).
         orgs = [r["s"] for r in self.mem.query("SELECT DISTINCT ?s WHERE { ?s a <%s> }" % _ORGANISATION.value)]
-        seen = set()
         for chunk in _chunks(orgs, 2000):
             rows = store.query("SELECT ?s ?o ?g WHERE { VALUES ?s { %s } GRAPH ?g { ?s <%s> ?o } }" % (" ".join(map(str, chunk)), _LEGAL_NAME.value))
             for r in rows:
-                if r["g"].value in own:  # this batch replaces those graphs
-                    continue
-                t = (r["s"], _LEGAL_NAME, r["o"])
-                if t not in seen:
-                    seen.add(t)
-                    out.append(ox.Triple(*t))
+                if r["g"].value not in own and r["g"].value not in replaced:  # this batch replaces own graphs
+                    keep((r["s"], _LEGAL_NAME, r["o"]))
+        if pending is not None:
+            for t in _pending_triples(pending, _LEGAL_NAME, orgs, skip=own):
+                keep(t)
         # The types of the nodes the batch points to but does not describe (e.g. an organisation in the store).
         pointed = [r["o"] for r in self.mem.query(
             # DISTINCT first: the NOT EXISTS then runs once per node, not once per triple.
@@ -112,8 +121,17 @@ class Batch:
             "FILTER NOT EXISTS { ?o a ?t } }" % _A.value
         )]
         for chunk in _chunks(pointed, 2000):
-            rows = store.query("SELECT DISTINCT ?s ?c WHERE { VALUES ?s { %s } ?s a ?c }" % " ".join(map(str, chunk)))
-            out.extend(ox.Triple(r["s"], _A, r["c"]) for r in rows)
+            values = " ".join(map(str, chunk))
+            if pending is None:
+                for r in store.query("SELECT DISTINCT ?s ?c WHERE { VALUES ?s { %s } ?s a ?c }" % values):
+                    keep((r["s"], _A, r["c"]))
+                continue
+            for r in store.query("SELECT DISTINCT ?s ?c ?g WHERE { VALUES ?s { %s } GRAPH ?g { ?s a ?c } }" % values):
+                if r["g"].value not in replaced:
+                    keep((r["s"], _A, r["c"]))
+        if pending is not None:
+            for t in _pending_triples(pending, _A, pointed):
+                keep(t)
         return out
 
     def classes(self) -> set[str]:
@@ -157,6 +175,25 @@ class Batch:
                 if (s := str(q.subject)) in shared:
                     out[(s, str(q.predicate), str(q.object))].add(i)
         return out
+
+
+def _pending_triples(pending, predicate: ox.NamedNode, subjects, skip=()) -> list[tuple]:
+    """The (subject, predicate, object) triples about ``subjects`` that a pending write puts in
+    the store, outside the graphs ``skip``: found in its bytes, only those lines parsed."""
+    wanted = {str(s).encode() for s in subjects}
+    mark = b" " + str(predicate).encode() + b" "
+    found = []
+    for part in (pending.graphs, pending.add):
+        for g, nt in part.items():
+            at = nt.find(mark) if wanted and g not in skip else -1
+            while at >= 0:  # (a fixed string search: much faster than a regex over every line)
+                start, end = nt.rfind(b"\n", 0, at) + 1, (nt.find(b"\n", at) + 1 or len(nt) + 1) - 1
+                if nt[start:at] in wanted:
+                    found.append(nt[start:end])
+                at = nt.find(mark, end)
+    if not found:
+        return []
+    return [(t.subject, t.predicate, t.object) for t in ox.parse(b"\n".join(found) + b"\n", format=NT)]
 
 
 def _chunks(seq, n):

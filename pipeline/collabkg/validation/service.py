@@ -88,11 +88,12 @@ def validate_files(paths, shapes_paths, engine: str | None = None) -> list[Recor
     return reports
 
 
-def validate_batch(items, store=None, engine: str | None = None) -> list[RecordReport]:
-    """Validate mapped records ``[(SourceRecord, graph IRI, triples)]``; with ``store``, against it."""
+def validate_batch(items, store=None, engine: str | None = None, pending=None) -> list[RecordReport]:
+    """Validate mapped records ``[(SourceRecord, graph IRI, triples)]``; with ``store``, against it
+    (as it will be once the ``pending`` write, an importer's :class:`~collabkg.importing.stages.Write`, is done)."""
     if not items:
         return []
-    batch = Batch(items, store)
+    batch = Batch(items, store, pending)
     if engine_name(engine) == "pyshacl":
         results = run_pyshacl(batch.rdflib(), shapes_graph())
     else:
@@ -256,10 +257,11 @@ class ImportValidator:
             record_shapes()
         reference_nt()
 
-    def __call__(self, items, store):
-        """Validate a batch of mapped records against the store: (rejected, warning counts)."""
+    def __call__(self, items, store, pending=None):
+        """Validate a batch of mapped records against the store (as it will be after the
+        ``pending`` write): (rejected, warning counts)."""
         t0 = time.perf_counter()
-        verdict = self.judge(validate_batch(items, store, self.engine), store)
+        verdict = self.judge(validate_batch(items, store, self.engine, pending), store)
         self.seconds += time.perf_counter() - t0
         return verdict
 
