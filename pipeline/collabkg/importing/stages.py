@@ -11,6 +11,7 @@ import hashlib
 import threading
 import time
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -329,18 +330,34 @@ def enrich(store, base: str | None = None, changed: Changes | None = None) -> di
         stats.update(shortcuts.derive_shortcuts(store, base=base))
         return stats
     written = written_subjects(store, changed.graphs)
-    stats = dict(linking.update_links(store, written, base=base))
-    moved = themes.moved_fields(store, written.get("FieldOfScience", set()))
-    stats.update({f"themes {k}": v for k, v in themes.update_themes(store, written, moved, base=base).items()})
-    stats.update(shortcuts.update_shortcuts(store, written, base=base))
+
+    def links(s) -> dict[str, int]:
+        return dict(linking.update_links(s, written, base=base))
+
+    def themes_(s) -> dict[str, int]:
+        moved = themes.moved_fields(s, written.get("FieldOfScience", set()))
+        return {f"themes {k}": v for k, v in themes.update_themes(s, written, moved, base=base).items()}
+
+    def pairs(s) -> dict[str, int]:
+        return shortcuts.update_shortcuts(s, written, base=base)
+
+    # Each derives its graphs from the records alone, none from another's: side by side (their
+    # queries run without the GIL), their writes held, then applied in turn.
+    held = [HeldWrites(store) for _ in range(3)]
+    with ThreadPoolExecutor(3, thread_name_prefix="enrich") as pool:
+        results = list(pool.map(lambda part, h: part(h), (links, themes_, pairs), held))
+    stats: dict[str, int] = {}
+    for h, result in zip(held, results):
+        h.apply()
+        stats.update(result)
     return stats
 
 
 class HeldWrites:
     """A store as :func:`enrich` sees it, whose writes are held back until :meth:`apply`: reads go
-    to the store, ``replace_graphs`` and ``replace_graphs_ntriples`` (the only writes of an
-    enrichment from the whole store, ``changed`` None) are kept, in order. Any other attribute is missing on purpose: enrichment that wrote some other
-    way would fail here rather than write early."""
+    to the store, ``replace_graphs``, ``replace_graphs_ntriples`` and ``replace_subjects`` (the
+    only writes of an enrichment) are kept, in order. Any other attribute is missing on purpose:
+    enrichment that wrote some other way would fail here rather than write early."""
 
     def __init__(self, store):
         self.store = store
@@ -363,6 +380,9 @@ class HeldWrites:
             raise TypeError("HeldWrites: a held write cannot say yet what it changes")
         self._writes.append(("replace_graphs_ntriples", (dict(graphs), dict(add or {}))))
         return sum(nt.count(b"\n") for part in (graphs, add or {}) for nt in part.values())
+
+    def replace_subjects(self, graph: str, subjects, nt: bytes) -> None:
+        self._writes.append(("replace_subjects", (graph, set(subjects), nt)))
 
     def apply(self) -> None:
         for name, args in self._writes:
