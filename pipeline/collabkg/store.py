@@ -1,7 +1,9 @@
 """The Store: one interface, an embedded implementation (pyoxigraph on disk).
 
 Writes are atomic per batch: :meth:`Store.replace_graphs` drops and refills a set of
-named graphs in one transaction, so a failed or killed batch leaves the store as it was.
+named graphs in one transaction, so a failed or killed batch leaves the store as it was. (The
+embedded store writes a batch's new graphs through the bulk loader beside that transaction, both
+recorded first in a write-ahead file that the next writer replays: see ``_write_batch``.)
 The default graph of a query is the union of all named graphs.
 """
 from __future__ import annotations

@@ -1,7 +1,8 @@
 """The import: plan the jobs, read and map them on every core, then validate, write and enrich here.
 
-Every record goes into its own named graph; a batch of records is written in one transaction. A
-record that cannot be read or mapped is reported and skipped; the rest of the input still goes in.
+Every record goes into its own named graph; a batch of records is written whole or not at all,
+in a thread while the next batch is validated (``stages.Writer``). A record that cannot be read or
+mapped is reported and skipped; the rest of the input still goes in.
 """
 from __future__ import annotations
 

@@ -198,7 +198,7 @@ def validate(batch: list[Mapped], store, validator, pending: Write | None = None
 
 
 class Write(NamedTuple):
-    """What one batch writes, in one transaction: each graph's new content (replacing what the
+    """What one batch writes, whole or not at all: each graph's new content (replacing what the
     graph held) and lines added to add-only graphs (the shared vocabulary), as N-Triples bytes."""
 
     graphs: dict[str, bytes]
@@ -222,7 +222,7 @@ def prepare_write(batch: list[Mapped], vocab_written: set[bytes], changes: Chang
 
 
 def write(w: Write, store, changes: Changes | None = None) -> int:
-    """Apply a :class:`Write` in one transaction. Returns triples written; ``changes`` gets the
+    """Apply a :class:`Write` (all or nothing). Returns triples written; ``changes`` gets the
     graphs whose content changed."""
     return store.replace_graphs_ntriples(w.graphs, w.add, changed=changes.graphs if changes is not None else None)
 
