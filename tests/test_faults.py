@@ -365,6 +365,28 @@ def test_kill_in_the_middle_of_a_batch_write_is_finished_by_the_next_opening(dat
     assert digest(store) == digest(reference)
 
 
+def test_a_write_ahead_file_is_replayed_into_its_store_only(tmp_path):
+    """A write-ahead file beside an existing store is replayed by the next opening for writing
+    (not by a read-only one); beside a path with no store it belongs to no store: it is removed, not replayed."""
+    from collabkg.store import EmbeddedStore
+
+    quad = b"<urn:x:s> <urn:x:p> <urn:x:o> <urn:x:g> .\n"
+    update = b'INSERT DATA { GRAPH <urn:x:g> { <urn:x:s> <urn:x:p> "u" } }'
+    record = b"collabkg-write-ahead 1 %d\n" % len(update) + update + quad
+    store, ahead = tmp_path / "store", tmp_path / "store.write-ahead"
+    ahead.write_bytes(record)
+    with EmbeddedStore(store) as s:  # created here: the file is no batch of it
+        assert len(s.raw) == 0
+    assert not ahead.exists()
+    ahead.write_bytes(record)
+    with EmbeddedStore(store, read_only=True) as s:
+        assert len(s.raw) == 0
+    assert ahead.exists()
+    with EmbeddedStore(store) as s:
+        assert sorted(str(q.object) for q in s.quads("urn:x:g")) == ['"u"', "<urn:x:o>"]
+    assert not ahead.exists()
+
+
 # Run `collabkg ARGS` and SIGKILL ourselves in the first batch write that goes through a write-ahead
 # file: once the file is in place ("recorded"), after its first step ("half"), after both ("done").
 CRASH_IN_BATCH = r'''

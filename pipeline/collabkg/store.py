@@ -250,14 +250,16 @@ class EmbeddedStore(Store):
         self._read_only = read_only
         if not read_only:
             _recover_staging(p)
-        if not p.exists():
+        existed = p.exists()
+        if not existed:
             if read_only or not create:
                 raise StoreError(f"{p}: no store here (run `collabkg build --store {p}` first)")
             p.mkdir(parents=True, exist_ok=True)
         self._store = _open(p, read_only)
         self._bulk = False
         if not read_only:
-            _replay_write_ahead(p, self._store)
+            # (A write-ahead file beside a store that is gone belongs to no store: not replayed.)
+            _replay_write_ahead(p, self._store, discard=not existed)
 
     @property
     def raw(self) -> ox.Store:
@@ -332,8 +334,8 @@ class EmbeddedStore(Store):
         loader (twice as fast as a transaction, and it leaves nothing to flush). Both are first
         recorded in a write-ahead file that the next writer replays if this process dies between
         or during them (:func:`_replay_write_ahead`)."""
-        fresh = {g: nt for g, nt in graphs.items() if g not in existing and nt}
-        if self._path is None or not fresh or sum(nt.count(b"\n") for nt in fresh.values()) > BULK_BATCH_MAX_QUADS:
+        new = {g: nt for g, nt in graphs.items() if g not in existing and nt}
+        if self._path is None or not new or sum(nt.count(b"\n") for nt in new.values()) > BULK_BATCH_MAX_QUADS:
             # One transaction (in memory; or a batch so large that the bulk loader would commit it
             # in several steps, which readers could see).
             update = _diff_update_nt(self._store, graphs, add, existing, changed)
@@ -342,11 +344,11 @@ class EmbeddedStore(Store):
             return
         update = _diff_update_nt(self._store, {g: graphs[g] for g in existing}, add, existing, changed)
         if changed is not None:
-            changed.update(fresh)
-        fresh = b"".join(nquads(nt, g) for g, nt in fresh.items())
-        with _write_ahead(self._path, update, fresh) as applied:
+            changed.update(new)
+        data = b"".join(nquads(nt, g) for g, nt in new.items())
+        with _write_ahead(self._path, update, data) as applied:
             # The new graphs first: if they fail (disk full), nothing of the batch is in.
-            self._store.bulk_load(fresh, format=ox.RdfFormat.N_QUADS)
+            self._store.bulk_load(data, format=ox.RdfFormat.N_QUADS)
             applied()  # from here on the batch is partly in: a failure leaves it to the replay
             try:
                 if update:
@@ -592,11 +594,14 @@ def _write_ahead(p: Path, update: str, nquads_data: bytes):
     path.unlink()
 
 
-def _replay_write_ahead(p: Path, store: ox.Store) -> None:
+def _replay_write_ahead(p: Path, store: ox.Store, discard: bool = False) -> None:
     """Finish a batch whose writer died while applying it (see :func:`_write_ahead`): its N-Quads
-    and its UPDATE again (both give the same store when applied twice)."""
+    and its UPDATE again (both give the same store when applied twice). ``discard``: remove the
+    file instead (the store was just created)."""
     path = _write_ahead_path(p)
     path.with_name(path.name + ".tmp").unlink(missing_ok=True)  # not recorded whole: nothing was applied
+    if discard:
+        path.unlink(missing_ok=True)
     if not path.exists():
         return
     data = path.read_bytes()
