@@ -165,3 +165,44 @@ def test_an_ingest_that_did_not_enrich_leaves_the_next_one_deriving_everything(t
     assert stale[PAIRS] != full[PAIRS]  # the 40 new projects had no pairs before the re-run
     for g in DERIVED:
         assert again[g] == full[g], g
+
+
+def test_an_organisation_changed_and_restated_as_before_in_one_ingest_is_no_change(tmp_path, monkeypatch):
+    """Three new projects in one ingest, written one batch each, describe an organisation as the
+    store holds it, then with another country, then as the store holds it again: its graph ends as
+    it was, so enrichment does not count it as changed (Writer.settle), and the derived graphs still
+    equal a full recompute."""
+    import collabkg.importing.run as run
+
+    with EmbeddedStore(tmp_path / "s") as store:
+        _ingest(store, [_zip(tmp_path / "base.zip", 0, 300)])
+        org, _ = _busiest_organisation(store)
+        pic = org.rsplit("/", 1)[1]
+        graph = IRI.entity_graph("cordis", "organisation", pic)
+        with zipfile.ZipFile(CORDIS_ZIP) as src:  # the last entry naming it: its description is the stored one
+            entry = [d for d in (src.read(n).decode("utf-8") for n in sorted(i.filename for i in src.infolist()
+                     if i.filename.endswith(".xml"))[:300]) if f"<id>{pic}</id>" in d][-1]
+        at = entry.find(f"<id>{pic}</id>")
+        m = re.compile(r"<country>([^<]*)</country>").search(entry, at)
+        other = next(c for c in ("IS", "MT", "CY", "LU") if c != m.group(1))
+        edited = entry[: m.start()] + f"<country>{other}</country>" + entry[m.end():]
+        path = tmp_path / "again.zip"
+        with zipfile.ZipFile(path, "w") as dst:
+            for k, d in enumerate((entry, edited, entry), start=1):
+                shifted = re.sub(r"<id>(\d+)</id>", lambda g: f"<id>{int(g.group(1)) + k * OFFSET}</id>", d, count=1)
+                dst.writestr(f"{k}.xml", shifted)
+        seen: list[set[str] | None] = []
+        real = stages.enrich
+
+        def spy(store, base=None, changed=None):
+            seen.append(set(changed.graphs) if changed is not None else None)
+            return real(store, base, changed)
+
+        monkeypatch.setattr(stages, "enrich", spy)
+        monkeypatch.setattr(run, "BATCH_RECORDS", 1)
+        summary = _ingest(store, [path])
+        assert summary.accepted == 3 and seen[-1] is not None
+        assert graph not in seen[-1]
+        grant = int(re.search(r"<id>(\d+)</id>", entry).group(1))
+        assert {IRI.graph("cordis", str(grant + k * OFFSET)) for k in (1, 2, 3)} <= seen[-1]  # the new projects are changes
+        assert derived(store) == fully_recomputed(store)

@@ -167,6 +167,7 @@ def ingest(
                         flush()
             flush()
             summary.triples_written += writer.wait()
+            writer.settle()
     except BaseException:
         if once is not None:
             once.close()  # its loader stops before the staging copy is discarded

@@ -221,10 +221,10 @@ def prepare_write(batch: list[Mapped], vocab_written: set[bytes], changes: Chang
     return Write(graphs, {g: b"".join(ls) for g, ls in add.items()})
 
 
-def write(w: Write, store, changes: Changes | None = None) -> int:
-    """Apply a :class:`Write` (all or nothing). Returns triples written; ``changes`` gets the
+def write(w: Write, store, changed: set[str] | None = None) -> int:
+    """Apply a :class:`Write` (all or nothing). Returns triples written; ``changed`` gets the
     graphs whose content changed."""
-    return store.replace_graphs_ntriples(w.graphs, w.add, changed=changes.graphs if changes is not None else None)
+    return store.replace_graphs_ntriples(w.graphs, w.add, changed=changed)
 
 
 class Writer:
@@ -238,6 +238,9 @@ class Writer:
         # What this import's writes left in each graph (a digest of its bytes): a graph restated
         # as this import already wrote it (an organisation in many projects) is not read again.
         self._holds: dict[str, bytes] = {}
+        # Graphs whose first write in this import found them as stated (their content before the
+        # import, as a digest): one restated later with that content again has not changed.
+        self._before: dict[str, bytes] = {}
         self.seconds = 0.0  # the writes' own time
         self._thread: threading.Thread | None = None
         self._result: int | BaseException = 0
@@ -255,8 +258,13 @@ class Writer:
         try:
             digests = {g: hashlib.blake2b(nt, digest_size=16).digest() for g, nt in w.graphs.items()}
             same = {g for g, d in digests.items() if self._holds.get(g) == d}
-            self._result = write(Write({g: nt for g, nt in w.graphs.items() if g not in same}, w.add), self.store, self.changes)
+            changed: set[str] = set()
+            self._result = write(Write({g: nt for g, nt in w.graphs.items() if g not in same}, w.add), self.store,
+                                 changed if self.changes is not None else None)
             self._result += sum(w.graphs[g].count(b"\n") for g in same)  # written before, counted again as before
+            if self.changes is not None:
+                self.changes.graphs |= changed
+                self._before.update((g, d) for g, d in digests.items() if g not in self._holds and g not in changed)
             self._holds.update(digests)
         except BaseException as e:  # noqa: BLE001 - raised in the importing thread by wait()
             self._result = e
@@ -272,6 +280,13 @@ class Writer:
         if isinstance(result, BaseException):
             raise result
         return result
+
+    def settle(self) -> None:
+        """Once the last write is done: a graph that this import changed and then restated with
+        its content from before the import (an organisation described one way, another, then the
+        first way again) is no change for :func:`enrich`."""
+        if self.changes is not None:
+            self.changes.graphs -= {g for g, d in self._before.items() if self._holds.get(g) == d}
 
     def abandon(self) -> None:
         """Let the write under way end, whatever its outcome (the import is failing anyway)."""
@@ -299,7 +314,8 @@ class Changes:
     """What an ``ingest`` into a store that already held records changed: the graphs whose content
     its writes changed (record graphs, and the entity graphs of organisations, fields, persons,
     works ... restated with another content: one restated as it was changes nothing), as the store
-    finds them when it writes (:func:`write`). Pass it to :func:`enrich`."""
+    finds them when it writes (:func:`write`), less those restated in the end as they were before
+    the import (:meth:`Writer.settle`). Pass it to :func:`enrich`."""
 
     def __init__(self):
         self.graphs: set[str] = set()
