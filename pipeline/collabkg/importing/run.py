@@ -24,7 +24,7 @@ from collabkg.resources import bundled_inputs, ontology_dir
 from collabkg.store import ONTOLOGY_GRAPH, Store
 from collabkg.validation.service import ImportValidator
 
-BATCH_RECORDS = 100
+BATCH_RECORDS = 150
 
 
 def load_ontology(store: Store) -> int:
