@@ -13,6 +13,7 @@ import importlib
 import json
 import os
 import platform
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -269,11 +270,21 @@ def main() -> int:
     ap.add_argument("--baseline-max-scale", type=int, default=4,
                     help="largest scale for the rdflib baseline (each run stops at its time box)")
     ap.add_argument("--only", default="", help="comma-separated areas: build and/or bench_<area> names")
-    ap.add_argument("--workdir", default=None)
+    ap.add_argument("--workdir", default=None, help="kept afterwards (default: a temporary folder, removed at the end; "
+                    "×16 needs about 11 GB)")
     args = ap.parse_args()
+    if args.workdir:
+        return run_bench(args, Path(args.workdir))
+    workdir = Path(tempfile.mkdtemp(prefix="collabkg-bench-"))
+    try:
+        return run_bench(args, workdir)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+def run_bench(args, workdir: Path) -> int:
     scales = [int(s) for s in args.scales.split(",")]
     only = {s for s in args.only.split(",") if s}
-    workdir = Path(args.workdir or tempfile.mkdtemp(prefix="collabkg-bench-"))
     workdir.mkdir(parents=True, exist_ok=True)
     print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}; workdir {workdir}")
     print(f"{'stage':<22} {'scale':<5} {'system':<24} {'seconds':>11} {'records/s':>16} {'triples/s':>15} {'peak':>11}")
