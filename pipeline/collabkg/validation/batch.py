@@ -95,7 +95,7 @@ class Batch:
         """What the store holds about the nodes this batch points to or describes (after the
         ``pending`` write: the graphs it replaces are read from it rather than from the store)."""
         own = {g for _, g, _ in self.items}
-        replaced = set(pending.graphs) if pending is not None else set()
+        replaced = pending.graphs if pending is not None else {}  # graph -> its new content
         out: list[ox.Triple] = []
         seen = set()
 
