@@ -143,7 +143,7 @@ class FirstBuild:
     def _reports(self) -> list[RecordReport]:
         """This round's results, shared out to the record versions now stored (not those taken out)."""
         results = store_results(self.store, self.validator.engine, self.jobs)
-        homes = focus_graphs(self.store, {r.focus for r in results})
+        homes = focus_graphs(self.store, {r.focus for r in results}, self.jobs)
         reports: dict[int, RecordReport] = {}
         for r in results:
             owners: dict[int, None] = {}

@@ -10,6 +10,7 @@ import re
 import sys
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Iterable
 
@@ -21,7 +22,7 @@ from collabkg.importing.summary import ImportSummary
 from collabkg.parallel import default_jobs, ordered_map
 from collabkg.records import RecordError, RecordWarning
 from collabkg.resources import bundled_inputs, ontology_dir
-from collabkg.store import ONTOLOGY_GRAPH, Store
+from collabkg.store import ONTOLOGY_GRAPH, EmbeddedStore, Store
 from collabkg.validation.service import ImportValidator
 
 BATCH_RECORDS = 150
@@ -208,8 +209,7 @@ def ingest(
         print(msg, file=err)
     if not summary.read and not summary.input_errors:
         summary.input_errors.append(f"{', '.join(map(str, paths)) or 'no input'}: nothing readable in the input")
-    summary.triples_in_store = store.count_triples()
-    summary.classes = class_counts(store)
+    summary.triples_in_store, summary.classes = store_counts(store)
     summary.quarantine = validator.quarantine_path if validator is not None else None
     summary.seconds = time.perf_counter() - t0
     return summary
@@ -266,6 +266,16 @@ def build(store: Store, paths: Iterable[str | Path] | None = None, *, validate_o
     if (stale := stages.stale_marker(store)) is not None:
         stale.unlink(missing_ok=True)  # derived whole just now
     return summary
+
+
+def store_counts(store: Store) -> tuple[int, dict[str, int]]:
+    """The store's triples and :func:`class_counts`. On an embedded store both scans run side by
+    side (Oxigraph scans without the GIL; x16: 0.5 s and 0.23 s)."""
+    if not isinstance(store, EmbeddedStore):  # a remote store's client is not shared between threads
+        return store.count_triples(), class_counts(store)
+    with ThreadPoolExecutor(1, thread_name_prefix="collabkg-count") as pool:
+        classes = pool.submit(class_counts, store)
+        return store.count_triples(), classes.result()
 
 
 def class_counts(store: Store) -> dict[str, int]:

