@@ -319,12 +319,13 @@ def step(fn, arms=False):
                 os.kill(os.getpid(), signal.SIGKILL)
         return result
     return wrapped
-pathlib.Path.touch = step(pathlib.Path.touch, arms=True)
-pathlib.Path.rename = step(pathlib.Path.rename)
-pathlib.Path.unlink = step(pathlib.Path.unlink)
-shutil.rmtree = step(shutil.rmtree)
-from collabkg.cli import main
-sys.exit(main(sys.argv[2:]))
+if __name__ == "__main__":  # not in worker processes, which import this script as their main module
+    pathlib.Path.touch = step(pathlib.Path.touch, arms=True)
+    pathlib.Path.rename = step(pathlib.Path.rename)
+    pathlib.Path.unlink = step(pathlib.Path.unlink)
+    shutil.rmtree = step(shutil.rmtree)
+    from collabkg.cli import main
+    sys.exit(main(sys.argv[2:]))
 '''
 
 

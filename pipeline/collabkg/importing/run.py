@@ -189,6 +189,10 @@ def ingest(
             verdict = once.validate()
             _apply(verdict, summary, err)
             st["validate"] += time.perf_counter() - t
+        except BaseException:  # Ctrl-C, a store fault: the staging copy is discarded
+            if ahead is not None:
+                ahead.cancel()
+            raise
         finally:
             if ahead is not None:
                 ahead.wait()
