@@ -92,7 +92,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "records": summary.read, "
 """ + _PEAK
 
 # The load floor: Oxigraph's bulk loader alone putting the built store's quads (an N-Quads file)
-# into an empty on-disk store, as fast as it goes here: parts of 64 MB read in turn (memory stays
+# into an empty on-disk store, as fast as it goes here: parts of the size a build loads read in turn (memory stays
 # flat), each loaded in one piece per core side by side (one bulk_load call of under ~1 million quads
 # runs on one core; larger ones oversubscribe the cores). What any build of this data costs at least.
 LOAD_FLOOR = """
