@@ -10,7 +10,6 @@ Each server is described by a :class:`Server` with the endpoint URLs and credent
 """
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import subprocess

@@ -17,7 +17,7 @@ import pytest
 from lxml import etree
 
 from conftest import CORDIS_ZIP, OPENALEX_DIR, XML_SAMPLE
-from collabkg.namespaces import CKG, INSTANCE_SEGMENTS, IRIs, RDFS, normalise_doi, sparql_prefixes
+from collabkg.namespaces import INSTANCE_SEGMENTS, IRIs, RDFS, normalise_doi, sparql_prefixes
 from collabkg.namespaces import DEFAULT_BASE
 
 LABEL = RDFS + "label"

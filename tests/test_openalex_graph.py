@@ -12,10 +12,9 @@ import re
 from collections import Counter, defaultdict
 from pathlib import Path
 
-import pytest
 
 from conftest import DATA
-from collabkg.namespaces import CKG, OWL, RDF, SKOS, IRIs, sparql_prefixes
+from collabkg.namespaces import CKG, OWL, SKOS, IRIs, sparql_prefixes
 from test_openalex import WORK_LIST
 
 CHECKED_LINKS = Path(__file__).parent / "data" / "openalex" / "org-links-checked.csv"

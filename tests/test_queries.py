@@ -14,7 +14,6 @@ from collections import Counter, defaultdict
 from datetime import date
 from decimal import Decimal
 from functools import lru_cache
-from pathlib import Path
 
 import pytest
 

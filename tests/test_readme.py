@@ -12,7 +12,6 @@ import os
 import re
 import shlex
 import shutil
-from pathlib import Path
 
 import pytest
 

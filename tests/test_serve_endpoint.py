@@ -105,7 +105,7 @@ def test_protocol_graph_parameters_with_sparqlwrapper(served):
     assert ask(q, default=[g]) == in_g
     assert ask(q, default=["urn:nonexistent"]) == 0
     assert ask(q, named=[g]) == 0  # named graphs only: an empty default graph
-    assert ask(f"SELECT (COUNT(*) AS ?n) WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}", named=[g]) == in_g
+    assert ask("SELECT (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } }", named=[g]) == in_g
     # The protocol's dataset replaces the query's own.
     assert ask("SELECT (COUNT(*) AS ?n) FROM <urn:nonexistent> WHERE { ?s ?p ?o }", default=[g]) == in_g
 
@@ -417,7 +417,7 @@ def test_a_sample_of_every_class_and_every_graph_dereferences(served):
     samples = [b["iri"]["value"] for b in json.loads(body)["results"]["bindings"]]
     status, _, body = get(served, f'SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(STRSTARTS(STR(?g), "{ROOT_IRI}")) }}')
     graphs = [b["g"]["value"] for b in json.loads(body)["results"]["bindings"]]
-    status, _, body = get(served, f'SELECT (MIN(STR(?w)) AS ?iri) WHERE {{ ?w a ckg:Work FILTER(CONTAINS(STR(?w), "%2F")) }}')
+    status, _, body = get(served, 'SELECT (MIN(STR(?w)) AS ?iri) WHERE { ?w a ckg:Work FILTER(CONTAINS(STR(?w), "%2F")) }')
     works = [b["iri"]["value"] for b in json.loads(body)["results"]["bindings"] if "iri" in b]
     assert works and len(samples) >= 8 and len(graphs) >= 14
     failures = []
