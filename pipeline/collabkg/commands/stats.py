@@ -20,7 +20,7 @@ def register(sub) -> None:
 
 def store_stats(store, base: str | None = None) -> dict:
     """The figures of :func:`cmd_stats` as a dict (``size_bytes``/``last_write`` only for a store on disk)."""
-    from collabkg.importing import class_counts
+    from collabkg.importing import store_counts
     from collabkg.namespaces import ONTOLOGY_GRAPH
     from collabkg.namespaces import IRIs
 
@@ -33,6 +33,7 @@ def store_stats(store, base: str | None = None) -> dict:
     entities: dict[str, int] = {}
     other = 0
     names = store.graph_names()
+    triples, classes = store_counts(store)
     for g in names:
         if not g.startswith(prefix):
             other += not g.startswith(ONTOLOGY_GRAPH)
@@ -51,8 +52,8 @@ def store_stats(store, base: str | None = None) -> dict:
         "derived_graphs": dict(sorted(derived.items())),
         "graphs": len(names),
         "ontology_graphs": sum(g.startswith(ONTOLOGY_GRAPH) for g in names),
-        "triples": store.count_triples(),
-        "classes": class_counts(store),
+        "triples": triples,
+        "classes": classes,
     }
     path = Path(store.location)
     if path.is_dir():

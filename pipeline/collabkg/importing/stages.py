@@ -387,14 +387,16 @@ class HeldWrites:
         self._writes: list[tuple[str, tuple]] = []
 
     def query(self, *args, **kwargs):
-        if self.cancelled:
-            raise Cancelled(f"{self.location}: the import stopped")
-        return self.store.query(*args, **kwargs)
+        return self._reading().query(*args, **kwargs)
 
     def has_graph(self, graph: str) -> bool:
+        return self._reading().has_graph(graph)
+
+    def _reading(self):
+        """The store to read, unless cancelled."""
         if self.cancelled:
             raise Cancelled(f"{self.location}: the import stopped")
-        return self.store.has_graph(graph)
+        return self.store
 
     def replace_graphs(self, graphs, add=()) -> int:
         graphs, add = [(g, list(ts)) for g, ts in graphs], [(g, list(ts)) for g, ts in add]

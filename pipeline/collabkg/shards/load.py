@@ -13,8 +13,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from collabkg.importing import load_ontology, stages
-from collabkg.importing.run import store_counts
+from collabkg.importing import load_ontology, stages, store_counts
 from collabkg.files import sha256
 from collabkg.shards.run import MANIFEST
 from collabkg.validation import audit as run_audit

@@ -191,7 +191,7 @@ class _Node:
 
 # Organisations read in this process, by the serialised content of their element (see
 # _ProjectReader.described_organisation): value and warnings. Emptied when full (~2 KB an entry).
-_DESCRIBED: dict[bytes, tuple[Organisation, tuple[tuple[str, str], ...]]] = {}
+_DESCRIBED: dict[bytes, tuple[Organisation, tuple[tuple[bool, str, str], ...]]] = {}
 _DESCRIBED_MAX = 20_000
 
 
@@ -447,14 +447,15 @@ class _ProjectReader:
         if hit is None:
             said = len(self.warnings)
             org = self.organisation(_Node(el), f)  # a failure raises: nothing kept
-            hit = (org, tuple((w.field.removeprefix(f), w.message) for w in self.warnings[said:]))
+            # (whether the field is under the participation's path, the rest of it, the message)
+            hit = (org, tuple((w.field.startswith(f), w.field.removeprefix(f), w.message) for w in self.warnings[said:]))
             if len(_DESCRIBED) >= _DESCRIBED_MAX:
                 _DESCRIBED.clear()
             _DESCRIBED[key] = hit
             return org
         org, warnings = hit
-        for field, message in warnings:
-            self.warn(f + field if field.startswith("/") else field, message)
+        for under, field, message in warnings:
+            self.warn(f + field if under else field, message)
         return org
 
     def organisation(self, o, f: str) -> Organisation:
